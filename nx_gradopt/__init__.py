@@ -1,0 +1,50 @@
+"""nx-gradopt: continuous-optimisation graph algorithms for NetworkX on a torch core.
+
+Importing this package is light: it imports neither torch nor, at module level, networkx
+(NetworkX's ``get_info`` hook imports it while ``import networkx`` is still running). Public
+names are resolved lazily (PEP 562).
+"""
+
+import importlib
+import sys
+
+__version__ = "0.1.0"
+
+_LAZY = {
+    "optimize_algebraic_connectivity": "nx_gradopt.frontends",
+    "install": "nx_gradopt._install",
+    "TensorGraph": "nx_gradopt.core.tensorgraph",
+    "from_networkx": "nx_gradopt.convert",
+    "to_networkx": "nx_gradopt.convert",
+    "ConvergenceWarning": "nx_gradopt.core.results",
+    "OptimizationResult": "nx_gradopt.core.results",
+}
+__all__ = sorted(_LAZY)
+
+
+def __getattr__(name):
+    if name in _LAZY:
+        return getattr(importlib.import_module(_LAZY[name]), name)
+    raise AttributeError(f"module 'nx_gradopt' has no attribute {name!r}")
+
+
+def __dir__():
+    return sorted(list(globals()) + __all__)
+
+
+def _networkx_initialising():
+    module = sys.modules.get("networkx")
+    return module is not None and getattr(getattr(module, "__spec__", None), "_initializing", False)
+
+
+# The late route: ``import nx_gradopt`` installs the new functions into networkx (either import
+# order). When networkx itself is mid-import (it is loading our get_info), the early route in
+# ``_info.get_info`` decides instead.
+_imported_while_networkx_initialising = _networkx_initialising()
+if not _imported_while_networkx_initialising:
+    import networkx as _networkx  # noqa: F401  (runs get_info first if networkx was not imported)
+
+    from ._install import install as _install
+
+    _install()
+    del _networkx, _install

@@ -1,0 +1,1 @@
+"""The shared torch core: tensors in, tensors or result objects out. Never imports networkx."""

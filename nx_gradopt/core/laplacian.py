@@ -1,0 +1,64 @@
+r"""Laplacian operators built from COO edge lists.
+
+For symmetric weights :math:`A`, :math:`L = \operatorname{Diag}(A\mathbf 1) - A`; self-loops
+cancel (as in ``networkx.laplacian_matrix``). The normalized Laplacian is
+:math:`D^{-1/2} L D^{-1/2}`, with isolated nodes given a zero scale as NetworkX does.
+"""
+
+import warnings
+
+import torch
+
+
+def _without_self_loops(row, col, values):
+    keep = row != col
+    return row[keep], col[keep], values[keep]
+
+
+def degrees(n, row, col, values):
+    """Weighted degrees ``A 1`` without self-loops (the diagonal of L)."""
+    row, _, values = _without_self_loops(row, col, values)
+    return torch.zeros(n, device=values.device, dtype=values.dtype).index_add_(0, row, values)
+
+
+def laplacian(n, row, col, values, *, normalized=False, layout=torch.sparse_csr):
+    """Sparse (CSR by default) or dense (``layout=torch.strided``) Laplacian of symmetric weights."""
+    row, col, values = _without_self_loops(row, col, values)
+    degree = torch.zeros(n, device=values.device, dtype=values.dtype).index_add_(0, row, values)
+    diagonal = torch.arange(n, device=values.device)
+    if normalized:
+        scale = torch.where(degree > 0, degree.clamp_min(torch.finfo(values.dtype).tiny).rsqrt(), 0)
+        off_diagonal = -values * scale[row] * scale[col]
+        on_diagonal = torch.where(degree > 0, 1.0, 0.0).to(values.dtype)
+    else:
+        off_diagonal = -values
+        on_diagonal = degree
+    indices = torch.stack([torch.cat([row, diagonal]), torch.cat([col, diagonal])])
+    entries = torch.cat([off_diagonal, on_diagonal])
+    matrix = torch.sparse_coo_tensor(
+        indices, entries, (n, n), check_invariants=False
+    ).coalesce()
+    if layout == torch.strided:
+        return matrix.to_dense()
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", "Sparse CSR tensor support is in beta")
+        return matrix.to_sparse_csr()
+
+
+def null_vector(n, row, col, values, *, normalized=False):
+    """Unit vector of L's kernel on a connected graph: constant, or ``sqrt(d)`` when normalized."""
+    if normalized:
+        vector = degrees(n, row, col, values).sqrt()
+    else:
+        vector = torch.ones(n, device=values.device, dtype=values.dtype)
+    return vector / vector.norm()
+
+
+def edge_laplacian_quadratic(vectors, u, v):
+    r"""Per edge, :math:`\sum_i (x_{u,i} - x_{v,i})^2` for the columns :math:`x_i` of ``vectors``.
+
+    This is :math:`(e_u - e_v)^\top X X^\top (e_u - e_v)`, the derivative of
+    :math:`\operatorname{tr}(X^\top L(w) X)` with respect to the weight of edge (u, v).
+    """
+    difference = vectors[u] - vectors[v]
+    return difference * difference

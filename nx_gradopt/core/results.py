@@ -1,0 +1,50 @@
+"""Result objects and warnings shared by the kernels."""
+
+from dataclasses import dataclass, field
+
+import torch
+
+
+class ConvergenceWarning(UserWarning):
+    """An iterative method stopped before meeting its tolerance; the best answer is returned."""
+
+
+@dataclass(frozen=True)
+class OptimizationResult:
+    """What a kernel found.
+
+    Attributes
+    ----------
+    x : torch.Tensor
+        The best feasible point found.
+    fun : float
+        The objective at ``x``.
+    nit : int
+        Iterations run.
+    converged : bool
+        Whether the stopping tolerance was met.
+    reason : str
+        Why the method stopped, in words.
+    upper_bound : float or None
+        A certified upper bound on the optimum of a maximisation, when the method has one.
+    time : float
+        Wall-clock seconds.
+    """
+
+    x: torch.Tensor
+    fun: float
+    nit: int
+    converged: bool
+    reason: str
+    upper_bound: float | None = None
+    time: float = 0.0
+    history: tuple = field(default=(), repr=False)
+
+    @property
+    def gap(self):
+        """Certified relative gap ``(upper_bound - fun) / upper_bound`` (None without a bound)."""
+        if self.upper_bound is None:
+            return None
+        if self.upper_bound == 0:
+            return 0.0
+        return max(0.0, (self.upper_bound - self.fun) / abs(self.upper_bound))

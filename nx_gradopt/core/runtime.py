@@ -1,0 +1,65 @@
+"""Device, dtype and seed resolution for the torch core.
+
+Kernels never pick a device: they follow their inputs. These helpers are what the NetworkX
+boundary uses to turn user options into torch objects.
+"""
+
+import numbers
+
+import numpy as np
+import torch
+
+DTYPES = {"float64": torch.float64, "float32": torch.float32}
+
+
+def resolve_device(device):
+    """'auto'/None -> CUDA when available, else CPU; any other value goes to ``torch.device``."""
+    if device is None or device == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    try:
+        resolved = torch.device(device)
+    except (RuntimeError, TypeError) as error:
+        raise ValueError(f"`device` must be 'auto' or a torch device; got {device!r}") from error
+    if resolved.type == "cuda" and not torch.cuda.is_available():
+        raise ValueError(f"`device` is {device!r} but CUDA is not available")
+    return resolved
+
+
+def resolve_dtype(dtype):
+    """'float64' (default) or 'float32', as a name or a torch dtype."""
+    if dtype is None:
+        return torch.float64
+    if isinstance(dtype, torch.dtype) and dtype in DTYPES.values():
+        return dtype
+    if isinstance(dtype, str) and dtype.removeprefix("torch.") in DTYPES:
+        return DTYPES[dtype.removeprefix("torch.")]
+    raise ValueError(f"`dtype` must be 'float64' or 'float32'; got {dtype!r}")
+
+
+def torch_generator(seed):
+    """A CPU ``torch.Generator`` from a seed with NetworkX semantics.
+
+    ``seed`` may be None (draw from NumPy's global RNG, as NetworkX does), an int, a
+    ``numpy.random.RandomState``, a ``numpy.random.Generator`` or a ``torch.Generator``.
+    Draw on the CPU and move to the device, so a seed gives the same start everywhere.
+    """
+    if isinstance(seed, torch.Generator):
+        return seed
+    if seed is None:
+        seed = np.random.mtrand._rand
+    if isinstance(seed, bool) or not isinstance(
+        seed, (numbers.Integral, np.random.RandomState, np.random.Generator)
+    ):
+        raise ValueError(f"`seed` must be None, an int, a RandomState or a Generator; got {seed!r}")
+    if isinstance(seed, np.random.RandomState):
+        seed = int(seed.randint(0, 2**31 - 1))
+    elif isinstance(seed, np.random.Generator):
+        seed = int(seed.integers(0, 2**63 - 1))
+    generator = torch.Generator(device="cpu")
+    generator.manual_seed(int(seed) % 2**63)
+    return generator
+
+
+def randn(shape, *, generator, device, dtype):
+    """Standard normal draws made on the CPU with ``generator``, then moved."""
+    return torch.randn(shape, generator=generator, dtype=torch.float64).to(device, dtype)

@@ -1,0 +1,43 @@
+"""Independent references for the tests: NumPy/SciPy only, no nx_gradopt code."""
+
+import itertools
+
+import networkx as nx
+import numpy as np
+
+
+def dense_laplacian(G, weight="weight", nodelist=None):
+    """L = D - A from NetworkX's own adjacency matrix."""
+    A = nx.to_numpy_array(G, nodelist=nodelist, weight=weight)
+    return np.diag(A.sum(axis=1)) - A
+
+
+def algebraic_connectivity(G, weights):
+    """lambda_2 of G with ``weights`` {(u, v): w}, by NumPy's dense eigvalsh."""
+    H = nx.Graph()
+    H.add_nodes_from(G)
+    H.add_weighted_edges_from((u, v, w) for (u, v), w in weights.items())
+    return float(np.linalg.eigvalsh(dense_laplacian(H))[1])
+
+
+def grid_optimum_per_budget(rows, cols):
+    r"""Max lambda_2 per unit budget on a rows x cols grid (Fiedler's weighted-path optimum).
+
+    Weight on the edges between columns x and x+1 proportional to x (cols - x), likewise for
+    rows, split between the two directions so both path spectra give the same lambda_2:
+    12 / (rows cols (rows^2 + cols^2 - 2)); 6 / (N (R^2 - 1)) on an R x R grid.
+    """
+    return 12.0 / (rows * cols * (rows * rows + cols * cols - 2))
+
+
+def best_lambda2_on_weight_lattice(G, budget, steps):
+    """Best lambda_2 over weightings in multiples of budget/steps (tiny graphs, exhaustive)."""
+    edges = list(G.edges())
+    best = 0.0
+    for split in itertools.product(range(steps + 1), repeat=len(edges) - 1):
+        if sum(split) > steps:
+            continue
+        shares = list(split) + [steps - sum(split)]
+        weights = {e: budget * s / steps for e, s in zip(edges, shares)}
+        best = max(best, algebraic_connectivity(G, weights))
+    return best
