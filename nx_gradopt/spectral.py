@@ -156,17 +156,23 @@ def _dense_laplacian(G, weight, *, normalized, device, dtype):
     return matrix, adjacency
 
 
+def _eigvalsh_like_scipy(matrix):
+    """``scipy.linalg.eigvalsh``: lower triangle (matters for directed graphs), finite input."""
+    if not bool(torch.isfinite(matrix).all()):
+        raise ValueError("array must not contain infs or NaNs")
+    return torch.linalg.eigvalsh(matrix, UPLO="L").to("cpu", torch.float64).numpy()
+
+
 def laplacian_spectrum(G, weight="weight", *, device=None, dtype=None):
     device, dtype = device_and_dtype(device, dtype)
     matrix, _ = _dense_laplacian(G, weight, normalized=False, device=device, dtype=dtype)
-    # Like SciPy's eigvalsh, read the lower triangle (matters for directed graphs only).
-    return torch.linalg.eigvalsh(matrix, UPLO="L").to("cpu", torch.float64).numpy()
+    return _eigvalsh_like_scipy(matrix)
 
 
 def normalized_laplacian_spectrum(G, weight="weight", *, device=None, dtype=None):
     device, dtype = device_and_dtype(device, dtype)
     matrix, _ = _dense_laplacian(G, weight, normalized=True, device=device, dtype=dtype)
-    return torch.linalg.eigvalsh(matrix, UPLO="L").to("cpu", torch.float64).numpy()
+    return _eigvalsh_like_scipy(matrix)
 
 
 def effective_graph_resistance(G, weight=None, invert_weight=True, *, device=None, dtype=None):

@@ -28,14 +28,15 @@ from ..core.projections import project_onto_simplex
 from ..core.results import OptimizationResult
 
 
-def certified_upper_bound(vectors, u, v, budget, *, iterations=100):
+def certified_upper_bound(vectors, u, v, budget, *, iterations=100, start=None):
     r"""A valid upper bound on the maximal lambda_2, from any vectors.
 
     With :math:`V` (n, k) orthonormal and orthogonal to :math:`\mathbf 1`, every
     :math:`X = V Z V^\top` with :math:`Z \succeq 0`, :math:`\operatorname{tr} Z = 1` is dual
     feasible, so :math:`\text{budget}\cdot\max_e q_e^\top Z q_e`, :math:`q_e = V_u - V_v`,
     bounds the optimum. :math:`Z` is improved by matrix exponentiated gradient on a soft-max
-    of the edge terms (Tsuda, Ratsch & Warmuth 2005), started at the best vertex; the bound is
+    of the edge terms (Tsuda, Ratsch & Warmuth 2005), started at ``diag(start)`` (default the
+    first vector alone; the soft-min weights of a repeated eigenvalue's cluster); the bound is
     evaluated exactly at the final :math:`Z`, so inexact minimisation only loosens it.
     Returns ``(bound, Z)``.
     """
@@ -51,8 +52,8 @@ def certified_upper_bound(vectors, u, v, budget, *, iterations=100):
     z = torch.diag(torch.eye(k, dtype=torch.float64)[0])  # the Fiedler vector alone
     best_z, best = z, float(edge_terms(z).max())
     if k > 1:
-        log_z = torch.log(torch.full((k,), 1e-3, dtype=torch.float64)).diag()
-        log_z[0, 0] = 0.0
+        weights = torch.eye(k, dtype=torch.float64)[0] if start is None else start.cpu().double()
+        log_z = torch.log(weights / weights.sum() + 1e-3).diag()
         for iteration in range(iterations):
             z = torch.linalg.matrix_exp(log_z)
             z = z / z.trace()
@@ -110,10 +111,16 @@ def maximize_algebraic_connectivity(
         value = float(pairs.values[0])
         if value > best_value:
             best_weights, best_value = weights, value
+        # Soft-min over the computed cluster: with a repeated lambda_2 (the rule at the optimum)
+        # one eigenvector's supergradient zig-zags; the soft-min weights average the cluster.
+        spread = max(best_bound - value, 1e-12 * abs(best_bound)) if best_bound < math.inf else (
+            float(pairs.values[-1] - value) + 1e-300
+        )
+        mixing = torch.softmax(-(pairs.values - value) / (0.1 * spread), dim=0)
         # The refined bound costs ~100 small matrix exponentials: every 10th iteration only.
         refine = iteration == 1 or iteration % 10 == 0 or iteration == max_iter
         bound, _ = certified_upper_bound(
-            pairs.vectors, u, v, budget, iterations=100 if refine else 0
+            pairs.vectors, u, v, budget, iterations=100 if refine else 0, start=mixing
         )
         best_bound = min(best_bound, bound)
         gap = (best_bound - best_value) / best_bound
@@ -124,10 +131,6 @@ def maximize_algebraic_connectivity(
         if time_limit is not None and time.perf_counter() - start > time_limit:
             reason = f"time limit {time_limit:g} s reached (gap {gap:.2e})"
             break
-        # Soft-min over the computed cluster: with a repeated lambda_2 (the rule at the optimum)
-        # one eigenvector's supergradient zig-zags; the soft-min weights average the cluster.
-        spread = max(best_bound - value, 1e-12 * abs(best_bound))
-        mixing = torch.softmax(-(pairs.values - value) / (0.1 * spread), dim=0)
         gradient = edge_laplacian_quadratic(pairs.vectors, u, v) @ mixing
         direction = gradient - gradient.mean()  # tangent to sum(w) = budget
         squared_norm = float(direction @ direction)

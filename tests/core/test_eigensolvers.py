@@ -1,0 +1,93 @@
+import ast
+import pathlib
+
+import networkx as nx
+import numpy as np
+import pytest
+import torch
+
+import nx_gradopt
+from nx_gradopt.core.eigensolvers import smallest_eigenpairs
+from nx_gradopt.core.laplacian import laplacian, null_vector
+
+from ..oracles import dense_laplacian
+
+
+def torch_laplacian(G, device, normalized=False):
+    A = nx.to_scipy_sparse_array(G, weight="weight").tocoo()
+    row, col = torch.as_tensor(A.row).to(device), torch.as_tensor(A.col).to(device)
+    values = torch.as_tensor(A.data, dtype=torch.float64).to(device)
+    n = len(G)
+    return laplacian(n, row, col, values, normalized=normalized), null_vector(
+        n, row, col, values, normalized=normalized
+    )
+
+
+def weighted(G, seed=0):
+    rng = np.random.default_rng(seed)
+    for u, v in G.edges():
+        G[u][v]["weight"] = rng.uniform(0.5, 2.0)
+    return G
+
+
+@pytest.mark.parametrize("method", ["dense", "shift_invert", "lobpcg"])
+@pytest.mark.parametrize("normalized", [False, True])
+def test_matches_numpy(method, normalized, device):
+    if method == "shift_invert" and device != "cpu":
+        pytest.skip("shift-invert is the CPU method")
+    G = weighted(nx.random_geometric_graph(150, 0.2, seed=1))
+    G = G.subgraph(max(nx.connected_components(G), key=len)).copy()
+    matrix, u = torch_laplacian(G, device, normalized)
+    pairs = smallest_eigenpairs(matrix, 3, null_vector=u, method=method, tol=1e-10, seed=0)
+    reference = dense_laplacian(G)
+    if normalized:
+        scale = 1 / np.sqrt(reference.diagonal())
+        reference = scale[:, None] * reference * scale[None, :]
+    expected = np.linalg.eigvalsh(reference)[1:4]
+    np.testing.assert_allclose(pairs.values.cpu().numpy(), expected, rtol=1e-7, atol=1e-10)
+    vectors = pairs.vectors.cpu().numpy()
+    residual = reference @ vectors - vectors * pairs.values.cpu().numpy()
+    assert np.abs(residual).max() < 1e-6
+    assert np.abs(u.cpu().numpy() @ vectors).max() < 1e-8
+
+
+def test_lobpcg_warm_start_needs_fewer_iterations():
+    G = weighted(nx.grid_2d_graph(25, 25))
+    matrix, u = torch_laplacian(G, "cpu")
+    cold = smallest_eigenpairs(matrix, 2, null_vector=u, method="lobpcg", tol=1e-8, seed=0)
+    perturbed = matrix * 1.01
+    warm = smallest_eigenpairs(
+        perturbed, 2, null_vector=u, method="lobpcg", tol=1e-8, x0=cold.vectors, seed=0
+    )
+    assert warm.nit < cold.nit / 2
+    torch.testing.assert_close(warm.values, cold.values * 1.01, rtol=1e-6, atol=0)
+
+
+def test_disconnected_graph_has_second_zero():
+    G = nx.disjoint_union(nx.path_graph(5), nx.cycle_graph(6))
+    nx.set_edge_attributes(G, 1.0, "weight")
+    matrix, u = torch_laplacian(G, "cpu")
+    for method in ("dense", "shift_invert"):
+        pairs = smallest_eigenpairs(matrix, 1, null_vector=u, method=method)
+        assert abs(float(pairs.values[0])) < 1e-9
+
+
+def test_bad_arguments():
+    matrix, u = torch_laplacian(weighted(nx.path_graph(4)), "cpu")
+    with pytest.raises(ValueError, match="`k` must be between 1 and 3; got 4"):
+        smallest_eigenpairs(matrix, 4, null_vector=u)
+    with pytest.raises(ValueError, match="`method` must be one of .*got 'magic'"):
+        smallest_eigenpairs(matrix, 1, method="magic")
+
+
+def test_core_never_imports_networkx():
+    core = pathlib.Path(nx_gradopt.__file__).parent / "core"
+    for path in core.rglob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.Import):
+                names = [alias.name for alias in node.names]
+            elif isinstance(node, ast.ImportFrom):
+                names = [node.module or ""]
+            else:
+                continue
+            assert not any(name.split(".")[0] == "networkx" for name in names), path

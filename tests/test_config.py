@@ -1,0 +1,55 @@
+import networkx as nx
+import numpy as np
+import pytest
+import torch
+
+from nx_gradopt.config import device_and_dtype
+from nx_gradopt.core.runtime import resolve_device, resolve_dtype, torch_generator
+
+
+def test_config_defaults_and_validation():
+    config = nx.config.backends.gradopt
+    assert config.device in ("auto", "cpu")
+    assert config.dtype == "float64"
+    with pytest.raises(ValueError, match="`device` must be 'auto', 'cpu'.*got 'gpu'"):
+        config.device = "gpu"
+    with pytest.raises(ValueError, match="`dtype` must be 'float64' or 'float32'; got 'int8'"):
+        config.dtype = "int8"
+    with config(dtype=torch.float32):
+        assert config.dtype == "float32"
+        assert device_and_dtype() == (resolve_device("auto"), torch.float32)
+    assert config.dtype == "float64"
+
+
+def test_argument_beats_config():
+    with nx.config.backends.gradopt(dtype="float32"):
+        assert device_and_dtype(dtype="float64")[1] == torch.float64
+
+
+def test_resolve_errors():
+    with pytest.raises(ValueError, match="`dtype` must be 'float64' or 'float32'; got 'float16'"):
+        resolve_dtype("float16")
+    with pytest.raises(ValueError, match="`device` must be 'auto' or a torch device; got 'moon'"):
+        resolve_device("moon")
+    if not torch.cuda.is_available():
+        with pytest.raises(ValueError, match="CUDA is not available"):
+            resolve_device("cuda")
+
+
+def test_seed_semantics():
+    draw = lambda g: torch.rand(3, generator=g)  # noqa: E731
+    assert torch.equal(draw(torch_generator(7)), draw(torch_generator(7)))
+    assert torch.equal(
+        draw(torch_generator(np.random.RandomState(3))),
+        draw(torch_generator(np.random.RandomState(3))),
+    )
+    assert torch.equal(
+        draw(torch_generator(np.random.default_rng(3))),
+        draw(torch_generator(np.random.default_rng(3))),
+    )
+    np.random.seed(11)
+    first = draw(torch_generator(None))
+    np.random.seed(11)
+    assert torch.equal(first, draw(torch_generator(None)))
+    with pytest.raises(ValueError, match="`seed` must be None, an int.*got 'abc'"):
+        torch_generator("abc")

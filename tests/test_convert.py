@@ -1,0 +1,87 @@
+import networkx as nx
+import numpy as np
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from nx_gradopt.convert import from_networkx, to_networkx
+from nx_gradopt.core.tensorgraph import TensorGraph
+
+from .strategies import weighted_graphs
+
+
+def as_scipy(tg, attribute="weight"):
+    import scipy.sparse as sps
+
+    n = len(tg)
+    return sps.coo_array(
+        (tg.values(attribute).numpy(), (tg.row.numpy(), tg.col.numpy())), shape=(n, n)
+    ).toarray()
+
+
+def sample(cls):
+    G = cls()
+    G.add_nodes_from(["a", ("t", 1), 3])
+    G.add_edge("a", ("t", 1), weight=2.0)
+    G.add_edge("a", ("t", 1), weight=-0.5)  # parallel in multigraphs, replaced otherwise
+    G.add_edge(("t", 1), 3)  # default weight 1
+    G.add_edge(3, 3, weight=4.0)  # self-loop
+    G.add_edge(3, "a", weight=1.5)
+    return G
+
+
+@pytest.mark.parametrize("cls", [nx.Graph, nx.DiGraph, nx.MultiGraph, nx.MultiDiGraph])
+def test_matches_networkx_sparse_array(cls):
+    G = sample(cls)
+    tg = from_networkx(G, weight="weight")
+    assert tg.nodes == list(G)
+    assert tg.is_directed() == G.is_directed() and tg.is_multigraph() == G.is_multigraph()
+    np.testing.assert_array_equal(as_scipy(tg), nx.to_scipy_sparse_array(G).toarray())
+    assert tg.signed_attributes == frozenset({"weight"})
+    if G.is_multigraph():
+        ab = tg.index["a"], tg.index[("t", 1)]
+        entry = int(((tg.row == ab[0]) & (tg.col == ab[1])).nonzero()[0, 0])
+        assert float(tg.values("weight", absolute=True)[entry]) == 2.5
+        assert float(tg.values("weight")[entry]) == 1.5
+
+
+@given(weighted_graphs(min_nodes=1, max_nodes=12, negative=True))
+def test_round_trip(G):
+    tg = from_networkx(G, weight="weight")
+    H = to_networkx(tg)
+    assert list(H) == list(G)
+    assert nx.utils.edges_equal(H.edges(data="weight"), G.edges(data="weight"))
+
+
+def test_sparse_storage_and_call_time_dtype():
+    G = nx.grid_2d_graph(100, 100)
+    tg = from_networkx(G)
+    assert tg.row.numel() == 2 * G.number_of_edges()
+    assert tg.values(None, dtype=__import__("torch").float32).dtype.is_floating_point
+
+
+def test_bad_attributes():
+    G = nx.path_graph(3)
+    G[0][1]["weight"] = "heavy"
+    with pytest.raises(TypeError, match=r"edge attribute 'weight' of edge \(0, 1\) must be a real"):
+        from_networkx(G, weight="weight")
+    with pytest.raises(KeyError, match=r"edge \(0, 1\) has no 'capacity' attribute"):
+        from_networkx(G, {"capacity": None})
+
+
+def test_backend_conversion_is_cached_and_declines_bad_graphs():
+    from nx_gradopt.interface import BackendInterface
+
+    G = nx.path_graph(4)
+    converted = BackendInterface.convert_from_nx(G, edge_attrs={"weight": 1})
+    assert isinstance(converted, TensorGraph)
+    assert BackendInterface.convert_to_nx(converted).edges == G.edges
+    G[0][1]["weight"] = "x"
+    with pytest.raises(NotImplementedError, match="gradopt cannot convert"):
+        BackendInterface.convert_from_nx(G, edge_attrs={"weight": 1})
+
+
+@given(st.integers(0, 5))
+def test_empty_and_edgeless(n):
+    tg = from_networkx(nx.empty_graph(n))
+    assert len(tg) == n and tg.row.numel() == 0
