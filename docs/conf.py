@@ -23,3 +23,8 @@ intersphinx_mapping = {}
 exclude_patterns = ["_build"]
 html_theme = "alabaster"
 html_title = "nx-gradopt"
+
+# NetworkX appends a "Backends" section to dispatchable docstrings; numpydoc does not know it.
+import warnings  # noqa: E402
+
+warnings.filterwarnings("ignore", message="Unknown section Backends")

@@ -70,15 +70,20 @@ def _fiedler(n, row, col, values, normalized, tol, method, seed, device, dtype):
     return float(pairs.values[0]), pairs.vectors[:, 0].to("cpu", torch.float64).numpy()
 
 
+def _two_or_more_nodes(G, weight):
+    """NetworkX's first checks of the Fiedler functions: preprocessed COO, connectedness."""
+    if len(G) < 2:
+        raise nx.NetworkXError("graph has less than two nodes.")
+    row, col, values = _preprocessed(G, weight)
+    return len(G), row, col, values, _components(len(G), row, col)[0] == 1
+
+
 def algebraic_connectivity(
     G, weight="weight", normalized=False, tol=1e-8, method="tracemin_pcg", seed=None,
     *, device=None, dtype=None,
 ):
-    if len(G) < 2:
-        raise nx.NetworkXError("graph has less than two nodes.")
-    row, col, values = _preprocessed(G, weight)
-    n = len(G)
-    if _components(n, row, col)[0] > 1:
+    n, row, col, values, connected = _two_or_more_nodes(G, weight)
+    if not connected:
         return 0.0
     if n == 2:
         return 2.0 * float(values[0]) if not normalized else 2.0
@@ -92,11 +97,8 @@ def fiedler_vector(
     G, weight="weight", normalized=False, tol=1e-8, method="tracemin_pcg", seed=None,
     *, device=None, dtype=None,
 ):
-    if len(G) < 2:
-        raise nx.NetworkXError("graph has less than two nodes.")
-    row, col, values = _preprocessed(G, weight)
-    n = len(G)
-    if _components(n, row, col)[0] > 1:
+    n, row, col, values, connected = _two_or_more_nodes(G, weight)
+    if not connected:
         raise nx.NetworkXError("graph is not connected.")
     if n == 2:
         return np.array([1.0, -1.0])

@@ -20,9 +20,10 @@ def test_import_networkx_exposes_new_function_without_torch():
     out = run(
         "import sys, networkx as nx\n"
         "print(hasattr(nx, 'optimize_algebraic_connectivity'), 'torch' in sys.modules,"
-        " sorted(nx.optimize_algebraic_connectivity.backends))"
+        " 'gradopt' in nx.optimize_algebraic_connectivity.backends)"
     )
-    assert out == "True False ['gradopt', 'networkx']"
+    # (networkx 3.4 does not list "networkx" itself in .backends; 3.5+ does.)
+    assert out == "True False True"
 
 
 def test_import_networkx_loads_only_light_modules():
