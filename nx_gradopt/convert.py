@@ -1,6 +1,5 @@
 """NetworkX graphs <-> :class:`~nx_gradopt.core.tensorgraph.TensorGraph`."""
 
-import math
 import numbers
 
 import networkx as nx
@@ -134,9 +133,3 @@ def to_networkx(graph, *, weight=None):
         H.add_edge(nodes[r], nodes[c], **{a: v[i] for a, v in values.items()})
     return H
 
-
-def is_finite_real(value):
-    """True for a finite real number that is not a bool."""
-    return (
-        isinstance(value, numbers.Real) and not isinstance(value, bool) and math.isfinite(value)
-    )

@@ -166,9 +166,11 @@ def _optimize_algebraic_connectivity(
     from .config import device_and_dtype
     from .connectivity import maximize_algebraic_connectivity
     from .convert import to_networkx
+    from .core.eigensolvers import smallest_eigenpairs
+    from .core.laplacian import laplacian
     from .core.results import ConvergenceWarning
     from .core.runtime import torch_generator
-    from .spectral import _components
+    from .spectral import count_components
 
     _check_positive("budget", budget)
     _check_positive("max_iter", max_iter, integer=True)
@@ -181,7 +183,7 @@ def _optimize_algebraic_connectivity(
     n = len(G)
     if n < 2:
         raise nx.NetworkXError("graph has less than two nodes.")
-    if _components(n, G.row, G.col)[0] > 1:
+    if count_components(n, G.row, G.col) > 1:
         raise nx.NetworkXError("graph is not connected.")
     u, v, _ = G.undirected_edges()
     result = maximize_algebraic_connectivity(
@@ -197,9 +199,6 @@ def _optimize_algebraic_connectivity(
         )
     weights = result.x.to("cpu", torch.float64)
     # λ₂ of exactly the weights returned, in float64 whatever the working precision.
-    from .core.eigensolvers import smallest_eigenpairs
-    from .core.laplacian import laplacian
-
     final = smallest_eigenpairs(
         laplacian(n, torch.cat([u, v]), torch.cat([v, u]), torch.cat([weights, weights])),
         1,

@@ -50,8 +50,14 @@ def _preprocessed(G, weight):
 
 
 def _components(n, row, col):
+    """(count, labels) of the weakly connected components of the COO pattern."""
     adjacency = sps.coo_array((np.ones(row.numel()), (row.numpy(), col.numpy())), shape=(n, n))
     return connected_components(adjacency, directed=False)
+
+
+def count_components(n, row, col):
+    """Number of connected components of the COO pattern (edge weights ignored)."""
+    return _components(n, row, col)[0]
 
 
 def _fiedler(n, row, col, values, normalized, tol, method, seed, device, dtype):
@@ -75,7 +81,7 @@ def _two_or_more_nodes(G, weight):
     if len(G) < 2:
         raise nx.NetworkXError("graph has less than two nodes.")
     row, col, values = _preprocessed(G, weight)
-    return len(G), row, col, values, _components(len(G), row, col)[0] == 1
+    return len(G), row, col, values, count_components(len(G), row, col) == 1
 
 
 def algebraic_connectivity(
@@ -181,7 +187,7 @@ def effective_graph_resistance(G, weight=None, invert_weight=True, *, device=Non
     if len(G) == 0:
         raise nx.NetworkXError("Graph G must contain at least one node.")
     n = len(G)
-    if _components(n, G.row, G.col)[0] > 1:
+    if count_components(n, G.row, G.col) > 1:
         return float("inf")
     device, dtype = device_and_dtype(device, dtype)
     values = G.values(weight, device=device, dtype=torch.float64)
@@ -202,7 +208,7 @@ def kemeny_constant(G, *, weight=None, device=None, dtype=None):
     if len(G) == 0:
         raise nx.NetworkXError("Graph G must contain at least one node.")
     n = len(G)
-    if _components(n, G.row, G.col)[0] > 1:
+    if count_components(n, G.row, G.col) > 1:
         raise nx.NetworkXError("Graph G must be connected.")
     if weight is not None and weight in G.signed_attributes:
         raise nx.NetworkXError("The weights of graph G must be nonnegative.")

@@ -15,11 +15,13 @@ exactly: dense adds :math:`c\,uu^\top` with :math:`c` above the spectrum, the it
 methods keep their iterates orthogonal to ``u``.
 """
 
+import warnings
 from dataclasses import dataclass
 
 import numpy as np
 import torch
 
+from .results import ConvergenceWarning
 from .runtime import randn, torch_generator
 
 METHODS = ("auto", "dense", "shift_invert", "lobpcg")
@@ -205,10 +207,6 @@ def _lobpcg(matrix, k, null_vector, tol, x0, max_iter, seed):
         new_block = pairs.vectors[:, :k]
         previous_direction = new_block - block @ (block.T @ new_block)
         values, block = pairs.values[:k], new_block
-    import warnings
-
-    from .results import ConvergenceWarning
-
     warnings.warn(
         f"LOBPCG stopped after {max_iter} iterations (residual {float(residual_norms.max()):.1e}"
         f" > tol={tol:.1e} x {norm_bound:.1e}); raise max_iter or tol.",

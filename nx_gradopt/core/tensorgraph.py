@@ -55,10 +55,6 @@ class TensorGraph:
         kind = ("Multi" if self.multigraph else "") + ("DiGraph" if self.directed else "Graph")
         return f"TensorGraph({kind}, n={len(self.nodes)}, stored_entries={self.row.numel()})"
 
-    @property
-    def number_of_nodes(self):
-        return len(self.nodes)
-
     def is_directed(self):
         return self.directed
 
