@@ -167,7 +167,7 @@ def _optimize_algebraic_connectivity(
     from .connectivity import maximize_algebraic_connectivity
     from .convert import to_networkx
     from .core.eigensolvers import smallest_eigenpairs
-    from .core.laplacian import laplacian
+    from .core.laplacian import edge_list_laplacian
     from .core.results import ConvergenceWarning
     from .core.runtime import torch_generator
     from .spectral import count_components
@@ -185,7 +185,7 @@ def _optimize_algebraic_connectivity(
         raise nx.NetworkXError("graph has less than two nodes.")
     if count_components(n, G.row, G.col) > 1:
         raise nx.NetworkXError("graph is not connected.")
-    u, v, _ = G.undirected_edges()
+    u, v = G.undirected_edges()
     result = maximize_algebraic_connectivity(
         n, u.to(device), v.to(device), float(budget), max_iter=max_iter, tol=tol,
         time_limit=time_limit, seed=generator, dtype=dtype,
@@ -200,7 +200,7 @@ def _optimize_algebraic_connectivity(
     weights = result.x.to("cpu", torch.float64)
     # λ₂ of exactly the weights returned, in float64 whatever the working precision.
     final = smallest_eigenpairs(
-        laplacian(n, torch.cat([u, v]), torch.cat([v, u]), torch.cat([weights, weights])),
+        edge_list_laplacian(n, u, v, weights),
         1,
         null_vector=torch.full((n,), n**-0.5, dtype=torch.float64),
         seed=generator,

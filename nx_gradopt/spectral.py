@@ -151,17 +151,27 @@ def spectral_ordering(
     return order
 
 
-def _dense_laplacian(G, weight, *, normalized, device, dtype):
+def _dense_adjacency(G, values, device, dtype):
+    """Dense adjacency with the given per-entry ``values`` (self-loops on the diagonal)."""
+    adjacency = torch.zeros((len(G),) * 2, device=device, dtype=dtype)
+    adjacency[G.row.to(device), G.col.to(device)] = values.to(device, dtype)
+    return adjacency
+
+
+def _inverse_sqrt(degree):
+    """``1 / sqrt(d)`` with 0 for zero degrees, as NetworkX's normalised matrices do."""
+    return torch.where(degree != 0, degree.rsqrt(), 0.0)
+
+
+def _dense_laplacian(G, values, *, normalized, device, dtype):
     """``nx.laplacian_matrix`` / ``nx.normalized_laplacian_matrix`` as a dense tensor."""
-    n = len(G)
-    adjacency = torch.zeros((n, n), device=device, dtype=dtype)
-    adjacency[G.row.to(device), G.col.to(device)] = G.values(weight, device=device, dtype=dtype)
+    adjacency = _dense_adjacency(G, values, device, dtype)
     degree = adjacency.sum(dim=1)
     matrix = torch.diag(degree) - adjacency
     if normalized:
-        scale = torch.where(degree != 0, degree.rsqrt(), 0.0)
+        scale = _inverse_sqrt(degree)
         matrix = scale[:, None] * matrix * scale[None, :]
-    return matrix, adjacency
+    return matrix
 
 
 def _eigvalsh_like_scipy(matrix):
@@ -173,13 +183,13 @@ def _eigvalsh_like_scipy(matrix):
 
 def laplacian_spectrum(G, weight="weight", *, device=None, dtype=None):
     device, dtype = device_and_dtype(device, dtype)
-    matrix, _ = _dense_laplacian(G, weight, normalized=False, device=device, dtype=dtype)
+    matrix = _dense_laplacian(G, G.values(weight), normalized=False, device=device, dtype=dtype)
     return _eigvalsh_like_scipy(matrix)
 
 
 def normalized_laplacian_spectrum(G, weight="weight", *, device=None, dtype=None):
     device, dtype = device_and_dtype(device, dtype)
-    matrix, _ = _dense_laplacian(G, weight, normalized=True, device=device, dtype=dtype)
+    matrix = _dense_laplacian(G, G.values(weight), normalized=True, device=device, dtype=dtype)
     return _eigvalsh_like_scipy(matrix)
 
 
@@ -190,16 +200,14 @@ def effective_graph_resistance(G, weight=None, invert_weight=True, *, device=Non
     if count_components(n, G.row, G.col) > 1:
         return float("inf")
     device, dtype = device_and_dtype(device, dtype)
-    values = G.values(weight, device=device, dtype=torch.float64)
+    values = G.values(weight)
     if invert_weight and weight is not None:
         if G.multigraph:
             raise NotImplementedError("inverting summed parallel-edge weights")
         if bool((values == 0).any()):
             raise ZeroDivisionError("float division by zero")
         values = 1.0 / values
-    adjacency = torch.zeros((n, n), device=device, dtype=dtype)
-    adjacency[G.row.to(device), G.col.to(device)] = values.to(dtype)
-    matrix = torch.diag(adjacency.sum(dim=1)) - adjacency
+    matrix = _dense_laplacian(G, values, normalized=False, device=device, dtype=dtype)
     mu = torch.sort(torch.linalg.eigvalsh(matrix)).values.to("cpu", torch.float64)
     return float((1.0 / mu[1:]).sum() * n)
 
@@ -213,10 +221,8 @@ def kemeny_constant(G, *, weight=None, device=None, dtype=None):
     if weight is not None and weight in G.signed_attributes:
         raise nx.NetworkXError("The weights of graph G must be nonnegative.")
     device, dtype = device_and_dtype(device, dtype)
-    adjacency = torch.zeros((n, n), device=device, dtype=dtype)
-    adjacency[G.row.to(device), G.col.to(device)] = G.values(weight, device=device, dtype=dtype)
-    degree = adjacency.sum(dim=1)
-    scale = torch.where(degree != 0, degree.rsqrt(), 0.0)
+    adjacency = _dense_adjacency(G, G.values(weight), device, dtype)
+    scale = _inverse_sqrt(adjacency.sum(dim=1))
     normalized_adjacency = scale[:, None] * adjacency * scale[None, :]
     eigenvalues = torch.sort(torch.linalg.eigvalsh(normalized_adjacency)).values
     eigenvalues = eigenvalues.to("cpu", torch.float64)

@@ -23,7 +23,7 @@ import time
 import torch
 
 from ..core.eigensolvers import smallest_eigenpairs
-from ..core.laplacian import edge_laplacian_quadratic, laplacian
+from ..core.laplacian import edge_laplacian_quadratic, edge_list_laplacian
 from ..core.projections import project_onto_simplex
 from ..core.results import OptimizationResult
 
@@ -96,7 +96,6 @@ def maximize_algebraic_connectivity(
     start = time.perf_counter()
     m = u.numel()
     device = u.device
-    row, col = torch.cat([u, v]), torch.cat([v, u])
     ones = torch.full((n,), 1.0 / math.sqrt(n), device=device, dtype=dtype)
     k = min(n - 1, 6)
     weights = torch.full((m,), budget / m, device=device, dtype=dtype)
@@ -104,7 +103,7 @@ def maximize_algebraic_connectivity(
     warm_start, history, reason, converged = None, [], "", False
     level_fraction, stalls = 0.5, 0
     for iteration in range(1, max_iter + 1):
-        matrix = laplacian(n, row, col, torch.cat([weights, weights]))
+        matrix = edge_list_laplacian(n, u, v, weights)
         pairs = smallest_eigenpairs(
             matrix, k, null_vector=ones, method=eigen_method, x0=warm_start, seed=seed
         )

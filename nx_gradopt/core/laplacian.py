@@ -45,6 +45,11 @@ def laplacian(n, row, col, values, *, normalized=False, layout=torch.sparse_csr)
         return matrix.to_sparse_csr()
 
 
+def edge_list_laplacian(n, u, v, weights):
+    """Sparse Laplacian of the undirected edges ``(u[e], v[e])`` with ``weights[e]``."""
+    return laplacian(n, torch.cat([u, v]), torch.cat([v, u]), torch.cat([weights, weights]))
+
+
 def null_vector(n, row, col, values, *, normalized=False):
     """Unit vector of L's kernel on a connected graph: constant, or ``sqrt(d)`` when normalized."""
     if normalized:

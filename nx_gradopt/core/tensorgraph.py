@@ -90,4 +90,4 @@ class TensorGraph:
     def undirected_edges(self):
         """Indices (u, v) with u < v of the stored off-diagonal entries of an undirected graph."""
         upper = self.row < self.col
-        return self.row[upper], self.col[upper], upper
+        return self.row[upper], self.col[upper]
