@@ -12,6 +12,7 @@ __version__ = "0.1.0"
 
 _LAZY = {
     "optimize_algebraic_connectivity": "nx_gradopt.frontends",
+    "optimize_edge_weights": "nx_gradopt.frontends",
     "install": "nx_gradopt._install",
     "TensorGraph": "nx_gradopt.core.tensorgraph",
     "from_networkx": "nx_gradopt.convert",

@@ -49,7 +49,8 @@ IMPLEMENTED_FUNCTIONS = {
     "normalized_laplacian_matrix": "Built from the converted sparse graph; SciPy CSR array.",
 }
 NEW_FUNCTIONS = {
-    "optimize_algebraic_connectivity": "Projected supergradient ascent with a certified bound.",
+    "optimize_algebraic_connectivity": "Smoothed L-BFGS-B with a certified upper bound.",
+    "optimize_edge_weights": "Budgeted edge weights for any differentiable torch objective.",
 }
 
 

@@ -14,7 +14,7 @@ import networkx as nx
 from networkx.utils.backends import _dispatchable, _registered_algorithms
 from networkx.utils.decorators import not_implemented_for
 
-__all__ = ["optimize_algebraic_connectivity"]
+__all__ = ["optimize_algebraic_connectivity", "optimize_edge_weights"]
 
 
 def _dispatch(**options):
@@ -32,12 +32,33 @@ def _dispatch(**options):
     return decorate
 
 
+_BUDGET_OPTIONS_DOC = """
+    capacity : None, number, string or mapping, optional (default=None)
+        Upper bound on each edge's (added) weight: one number for every edge, the name of an
+        edge attribute of G, or a mapping ``{(u, v): cap}`` (each candidate edge present).
+        Non-negative; their sum must reach ``budget``.
+    base_weight : None or string, optional (default=None)
+        If given, G's edges with this attribute (NetworkX's default of 1 when missing) form a
+        fixed base network that stays; ``budget`` is added on top. If None, G's existing
+        weights are ignored.
+    candidate_edges : iterable of node pairs, optional (default=None)
+        The edges that may receive weight, possibly non-edges of G (growing a network);
+        default G's edges (self-loops never get weight).
+"""
+
+
+def _add_doc(function):
+    function.__doc__ = function.__doc__.replace("    BUDGET_OPTIONS\n", _BUDGET_OPTIONS_DOC[1:])
+    return function
+
+
 @not_implemented_for("directed")
 @not_implemented_for("multigraph")
 @_dispatch(graphs="G", returns_graph=True)
+@_add_doc
 def optimize_algebraic_connectivity(
-    G, budget, weight="weight", *, max_iter=300, tol=1e-2, time_limit=None, seed=None,
-    device=None, dtype=None,
+    G, budget, weight="weight", *, capacity=None, base_weight=None, candidate_edges=None,
+    max_iter=500, tol=1e-3, time_limit=None, seed=None, device=None, dtype=None,
 ):
     r"""Spread an edge-weight budget over G's edges to maximise the algebraic connectivity.
 
@@ -45,32 +66,34 @@ def optimize_algebraic_connectivity(
 
     .. math::
 
-        \max_{w} \ \lambda_2\big(L(w)\big) \quad \text{subject to} \quad
-        w_e \ge 0, \ \sum_{e \in E(G)} w_e = \text{budget},
+        \max_{w} \ \lambda_2\big(L_0 + L(w)\big) \quad \text{subject to} \quad
+        0 \le w_e \le c_e, \ \sum_{e} w_e = \text{budget},
 
-    where :math:`L(w)` is the Laplacian with weight :math:`w_e` on edge :math:`e` and
-    :math:`\lambda_2` its second-smallest eigenvalue. The problem is concave; the result
+    where :math:`L(w)` is the Laplacian with weight :math:`w_e` on candidate edge :math:`e`,
+    :math:`L_0` the Laplacian of an optional fixed base network (zero by default), and
+    :math:`\lambda_2` the second-smallest eigenvalue. The problem is concave; the result
     carries a certified upper bound on the optimum.
 
     Parameters
     ----------
     G : NetworkX graph
-        Undirected, connected, at least two nodes. Its existing edge weights are ignored.
+        Undirected, at least two nodes; candidate and base edges together must connect it.
     budget : float
-        Total weight, positive and finite. Each undirected edge is counted once.
+        Total weight to spread, positive and finite. Each undirected edge is counted once
+        (GradNet counts both :math:`A_{uv}` and :math:`A_{vu}`: its budget is twice ours).
     weight : string, optional (default="weight")
         Edge attribute the optimised weights are written to in the returned graph.
-    max_iter : int, optional (default=300)
-        Maximum number of supergradient iterations.
-    tol : float, optional (default=1e-2)
+    BUDGET_OPTIONS
+    max_iter : int, optional (default=500)
+        Maximum number of eigen-solves (objective evaluations).
+    tol : float, optional (default=1e-3)
         Stop once the certified relative gap ``(upper_bound - lambda2) / upper_bound`` is at
         most ``tol``.
     time_limit : float or None, optional (default=None)
         Stop after this many seconds.
     seed : integer, random_state, or None (default)
         Indicator of random number generation state (starting vectors of the eigensolver),
-        with NetworkX's semantics: an int, a NumPy ``RandomState``/``Generator``, or None for
-        NumPy's global random state.
+        with NetworkX's semantics.
     device : str or torch.device, optional
         Where to compute; default ``nx.config.backends.gradopt.device`` ('auto': CUDA when
         available).
@@ -80,19 +103,24 @@ def optimize_algebraic_connectivity(
     Returns
     -------
     H : NetworkX graph
-        A new graph with G's nodes, edges and attributes, ``H.edges[e][weight]`` the optimised
-        weights (self-loops get 0), and in ``H.graph``: ``"algebraic_connectivity"`` (λ₂ of the
-        returned weights, recomputed), ``"upper_bound"`` (certified: no weighting within the
-        budget does better), ``"relative_gap"``, ``"iterations"``, ``"converged"``.
+        A new graph with G's nodes, edges and attributes, plus any candidate non-edge that
+        received weight. ``H.edges[e][weight]`` is the edge's total weight: the optimised
+        weight, plus the base weight when ``base_weight`` is given (edges with neither get
+        0). ``H.graph`` holds ``"algebraic_connectivity"`` (λ₂ of the returned weights,
+        recomputed in float64), ``"upper_bound"`` (certified: no feasible weighting does
+        better), ``"relative_gap"``, ``"iterations"``, ``"converged"`` and ``"time"``.
 
     Raises
     ------
     NetworkXNotImplemented
         If G is directed or a multigraph.
     NetworkXError
-        If G has fewer than two nodes or is not connected.
+        If G has fewer than two nodes or the allowed edges do not connect it.
+    NodeNotFound
+        If a candidate edge names a node not in G.
     ValueError
-        If ``budget``, ``max_iter``, ``tol`` or ``time_limit`` is not valid.
+        If ``budget``, ``capacity``, ``base_weight``, ``candidate_edges``, ``max_iter``,
+        ``tol`` or ``time_limit`` is not valid.
 
     Warns
     -----
@@ -103,18 +131,17 @@ def optimize_algebraic_connectivity(
     See Also
     --------
     algebraic_connectivity
+    optimize_edge_weights
 
     Notes
     -----
-    This is projected supergradient ascent with Polyak steps (a soft-min over the few
-    smallest eigenvalues averages the cluster when λ₂ is repeated): the supergradient of
-    :math:`\lambda_2` at :math:`w` is :math:`(x_u - x_v)^2` for a unit Fiedler vector
-    :math:`x`, and each step is projected back onto the budget simplex. The upper bound is
-    the weak-duality certificate
-    :math:`\lambda_2^\star \le \text{budget}\cdot\max_{uv}(e_u-e_v)^\top X(e_u-e_v)` with
-    :math:`X` a convex combination of the computed eigenvectors' outer products [1]_.
-
-    Edge weights scale λ₂ linearly, so the optimum is proportional to ``budget``.
+    The objective is smoothed by a soft-min over the cluster of smallest eigenvalues (λ₂ is
+    repeated at the optimum as a rule: a single Fiedler vector's gradient stalls there) and
+    maximised by L-BFGS-B with exact eigen-gradients :math:`(x_u - x_v)^2`, the smoothing
+    lowered as the gap closes. The bound is the weak-duality certificate
+    :math:`\lambda_2^\star \le \langle X, L_0\rangle + \max_{w}\sum_e w_e (e_u-e_v)^\top X(e_u-e_v)`
+    for :math:`X \succeq 0`, :math:`X\mathbf 1 = 0`, :math:`\operatorname{tr}X = 1`, with
+    :math:`X` built from the computed eigenvectors and improved by a small SDP [1]_.
 
     References
     ----------
@@ -127,7 +154,7 @@ def optimize_algebraic_connectivity(
     (Fiedler's result), here 0.9, 1.2, 0.9 with λ₂ = 0.6:
 
     >>> import networkx as nx
-    >>> H = nx.optimize_algebraic_connectivity(nx.path_graph(4), 3.0, tol=1e-4, seed=0)
+    >>> H = nx.optimize_algebraic_connectivity(nx.path_graph(4), 3.0, tol=1e-6, seed=0)
     >>> [round(w, 3) for u, v, w in H.edges(data="weight")]
     [0.9, 1.2, 0.9]
     >>> round(H.graph["algebraic_connectivity"], 4)
@@ -138,8 +165,90 @@ def optimize_algebraic_connectivity(
     from .convert import from_networkx
 
     return _optimize_algebraic_connectivity(
-        from_networkx(G), budget, weight, max_iter=max_iter, tol=tol, time_limit=time_limit,
+        from_networkx(G), budget, weight, capacity=capacity, base_weight=base_weight,
+        candidate_edges=candidate_edges, max_iter=max_iter, tol=tol, time_limit=time_limit,
         seed=seed, device=device, dtype=dtype,
+    )
+
+
+@not_implemented_for("directed")
+@not_implemented_for("multigraph")
+@_dispatch(graphs="G", returns_graph=True)
+@_add_doc
+def optimize_edge_weights(
+    G, objective, budget, weight="weight", *, maximize=True, capacity=None, base_weight=None,
+    candidate_edges=None, max_iter=500, time_limit=None, device=None, dtype=None,
+):
+    r"""Spread an edge-weight budget to optimise any differentiable function of the weights.
+
+    The general engine behind :func:`optimize_algebraic_connectivity`: L-BFGS-B over
+    :math:`\{0 \le w \le c, \sum_e w_e = \text{budget}\}` with gradients from torch autograd.
+
+    Parameters
+    ----------
+    G : NetworkX graph
+        Undirected, at least two nodes.
+    objective : callable or {"algebraic_connectivity", "total_effective_resistance"}
+        ``objective(weights, problem) -> torch scalar``, differentiable in ``weights`` (an
+        (m,) float tensor on the candidate edges ``problem.u[e], problem.v[e]``, positions in
+        ``list(G)``). ``problem.dense_laplacian(weights)`` and ``problem.laplacian(weights)``
+        give the weighted Laplacian (base network included). The built-in names maximise
+        λ₂ and minimise the Kirchhoff index :math:`n \operatorname{tr} L^+` (both convex
+        problems; the sense is set for them).
+    budget : float
+        Total weight, positive and finite, each undirected edge counted once.
+    weight : string, optional (default="weight")
+        Edge attribute the optimised weights are written to.
+    maximize : bool, optional (default=True)
+        Maximise (or minimise) a callable objective. The objective should improve when any
+        weight grows, so that the whole budget is spent.
+    BUDGET_OPTIONS
+    max_iter : int, optional (default=500)
+        Maximum number of objective evaluations.
+    time_limit : float or None, optional (default=None)
+        Stop after this many seconds.
+    device : str or torch.device, optional
+        Where to compute.
+    dtype : {'float64', 'float32'}, optional
+        Precision.
+
+    Returns
+    -------
+    H : NetworkX graph
+        As :func:`optimize_algebraic_connectivity`, with ``H.graph["objective"]`` (the value
+        at the returned weights), ``"iterations"``, ``"converged"`` and ``"time"``; no
+        certificate (general objectives have none).
+
+    Raises
+    ------
+    NetworkXNotImplemented
+        If G is directed or a multigraph.
+    NetworkXError
+        If G has fewer than two nodes or the allowed edges do not connect it.
+    ValueError
+        For an unknown objective name or invalid budget options.
+
+    See Also
+    --------
+    optimize_algebraic_connectivity
+
+    Examples
+    --------
+    On a tree the Kirchhoff index is :math:`n\sum_e s_e (n - s_e) / w_e` (:math:`s_e` nodes on
+    one side of e), minimised by :math:`w_e \propto \sqrt{s_e (n - s_e)}`: on a 4-node path
+    :math:`\propto \sqrt 3, 2, \sqrt 3`.
+
+    >>> import networkx as nx
+    >>> H = nx.optimize_edge_weights(nx.path_graph(4), "total_effective_resistance", 3.0)
+    >>> [round(w, 3) for u, v, w in H.edges(data="weight")]
+    [0.951, 1.098, 0.951]
+    """
+    from .convert import from_networkx
+
+    return _optimize_edge_weights(
+        from_networkx(G), objective, budget, weight, maximize=maximize, capacity=capacity,
+        base_weight=base_weight, candidate_edges=candidate_edges, max_iter=max_iter,
+        time_limit=time_limit, device=device, dtype=dtype,
     )
 
 
@@ -154,9 +263,159 @@ def _check_positive(name, value, *, integer=False, allow_zero=False, allow_none=
         raise ValueError(f"`{name}` must be a {sign} {what}; got {value!r}")
 
 
+def _candidate_pairs(G, candidate_edges):
+    """Unique node pairs that may receive weight, in a fixed order."""
+    source = G.source
+    if candidate_edges is None:
+        pairs = [(a, b) for a, b in source.edges() if a != b]
+    else:
+        if isinstance(candidate_edges, (str, bytes)) or not hasattr(candidate_edges, "__iter__"):
+            raise ValueError(
+                f"`candidate_edges` must be an iterable of node pairs; got {candidate_edges!r}"
+            )
+        pairs, seen = [], set()
+        for pair in candidate_edges:
+            try:
+                a, b = pair
+            except (TypeError, ValueError):
+                raise ValueError(
+                    f"`candidate_edges` must hold node pairs; got {pair!r}"
+                ) from None
+            for node in (a, b):
+                if node not in source:
+                    raise nx.NodeNotFound(f"`candidate_edges` names node {node!r} not in G")
+            if a == b:
+                raise ValueError(f"`candidate_edges` holds the self-loop {pair!r}")
+            key = frozenset((a, b))
+            if key not in seen:
+                seen.add(key)
+                pairs.append((a, b))
+        if not pairs:
+            raise ValueError("`candidate_edges` is empty")
+    return pairs
+
+
+def _capacities(G, pairs, capacity, budget):
+    if capacity is None:
+        return None
+    source = G.source
+    if isinstance(capacity, str):
+        values = []
+        for a, b in pairs:
+            if not source.has_edge(a, b) or capacity not in source.edges[a, b]:
+                raise ValueError(
+                    f"`capacity`: edge {(a, b)!r} has no attribute {capacity!r}"
+                )
+            values.append(source.edges[a, b][capacity])
+    elif isinstance(capacity, numbers.Real) and not isinstance(capacity, bool):
+        values = [capacity] * len(pairs)
+    elif hasattr(capacity, "get"):
+        values = []
+        for a, b in pairs:
+            value = capacity.get((a, b), capacity.get((b, a)))
+            if value is None:
+                raise ValueError(f"`capacity` has no entry for edge {(a, b)!r}")
+            values.append(value)
+    else:
+        raise ValueError(
+            f"`capacity` must be None, a number, an edge attribute name or a mapping; "
+            f"got {capacity!r}"
+        )
+    for (a, b), value in zip(pairs, values):
+        ok = isinstance(value, numbers.Real) and not isinstance(value, bool)
+        if not ok or not math.isfinite(value) or value < 0:
+            raise ValueError(
+                f"`capacity` of edge {(a, b)!r} must be a non-negative finite number; "
+                f"got {value!r}"
+            )
+    if sum(values) < budget * (1 - 1e-12):
+        raise ValueError(
+            f"`capacity` sums to {sum(values)!r}, below the budget {budget!r}: "
+            "the budget cannot be spent"
+        )
+    return values
+
+
+def _edge_budget(G, budget, *, capacity, base_weight, candidate_edges, device):
+    """Validate the budget options and build the kernel's EdgeBudget (and candidate pairs)."""
+    import torch
+
+    from .connectivity import EdgeBudget
+    from .spectral import count_components
+
+    _check_positive("budget", budget)
+    if G.source is None and (capacity, base_weight, candidate_edges) != (None, None, None):
+        raise ValueError("capacity, base_weight and candidate_edges need a NetworkX graph")
+    n = len(G)
+    if n < 2:
+        raise nx.NetworkXError("graph has less than two nodes.")
+    if G.source is None:
+        u, v = G.undirected_edges()
+        keep = u != v
+        pairs, u, v = None, u[keep], v[keep]
+    else:
+        pairs = _candidate_pairs(G, candidate_edges)
+        index = G.index
+        u = torch.tensor([index[a] for a, _ in pairs], dtype=torch.int64)
+        v = torch.tensor([index[b] for _, b in pairs], dtype=torch.int64)
+    caps = _capacities(G, pairs, capacity, float(budget))
+    base = None
+    if base_weight is not None:
+        if not isinstance(base_weight, str):
+            raise ValueError(f"`base_weight` must be an edge attribute name; got {base_weight!r}")
+        index = G.index
+        triples = [
+            (index[a], index[b], data.get(base_weight, 1))
+            for a, b, data in G.source.edges(data=True) if a != b
+        ]
+        for a, b, value in triples:
+            ok = isinstance(value, numbers.Real) and not isinstance(value, bool)
+            if not ok or not math.isfinite(value) or value < 0:
+                raise ValueError(
+                    f"`base_weight` {base_weight!r} must be non-negative finite numbers; "
+                    f"got {value!r}"
+                )
+        base = [torch.tensor(column) for column in zip(*triples)] if triples else None
+    all_u = torch.cat([u] + ([base[0]] if base else []))
+    all_v = torch.cat([v] + ([base[1]] if base else []))
+    if count_components(n, torch.cat([all_u, all_v]), torch.cat([all_v, all_u])) > 1:
+        raise nx.NetworkXError("graph is not connected.")
+    problem = EdgeBudget(
+        n, u.to(device), v.to(device), float(budget),
+        capacity=None if caps is None else torch.tensor(caps, dtype=torch.float64, device=device),
+        base_u=None if base is None else base[0].to(device),
+        base_v=None if base is None else base[1].to(device),
+        base_w=None if base is None else base[2].to(torch.float64).to(device),
+    )
+    return problem, pairs
+
+
+def _weighted_graph(G, problem, pairs, weights, weight):
+    """A copy of G (or a new graph) with the optimised (plus base) weights on ``weight``."""
+    from .convert import to_networkx
+
+    H = G.source.copy() if G.source is not None else to_networkx(G)
+    nodes = G.nodes
+    if pairs is None:
+        pairs = [(nodes[a], nodes[b]) for a, b in zip(problem.u.tolist(), problem.v.tolist())]
+    base = {}
+    if problem.base_w is not None:
+        for a, b, w in zip(problem.base_u.tolist(), problem.base_v.tolist(),
+                           problem.base_w.tolist()):
+            base[frozenset((nodes[a], nodes[b]))] = w
+    for a, b in H.edges():
+        H.edges[a, b][weight] = base.get(frozenset((a, b)), 0.0)
+    for (a, b), w in zip(pairs, weights.tolist()):
+        if H.has_edge(a, b):
+            H.edges[a, b][weight] += w
+        elif w > 0:
+            H.add_edge(a, b, **{weight: w})
+    return H
+
+
 def _optimize_algebraic_connectivity(
-    G, budget, weight="weight", *, max_iter=300, tol=1e-2, time_limit=None, seed=None,
-    device=None, dtype=None,
+    G, budget, weight="weight", *, capacity=None, base_weight=None, candidate_edges=None,
+    max_iter=500, tol=1e-3, time_limit=None, seed=None, device=None, dtype=None,
 ):
     """The implementation on a TensorGraph, shared by both dispatch paths."""
     import warnings
@@ -165,14 +424,10 @@ def _optimize_algebraic_connectivity(
 
     from .config import device_and_dtype
     from .connectivity import maximize_algebraic_connectivity
-    from .convert import to_networkx
     from .core.eigensolvers import smallest_eigenpairs
-    from .core.laplacian import edge_list_laplacian
     from .core.results import ConvergenceWarning
     from .core.runtime import torch_generator
-    from .spectral import count_components
 
-    _check_positive("budget", budget)
     _check_positive("max_iter", max_iter, integer=True)
     _check_positive("tol", tol, allow_zero=True)
     _check_positive("time_limit", time_limit, allow_none=True)
@@ -180,15 +435,12 @@ def _optimize_algebraic_connectivity(
         raise ValueError("`weight` must name the edge attribute to write; got None")
     device, dtype = device_and_dtype(device, dtype)
     generator = torch_generator(seed)
-    n = len(G)
-    if n < 2:
-        raise nx.NetworkXError("graph has less than two nodes.")
-    if count_components(n, G.row, G.col) > 1:
-        raise nx.NetworkXError("graph is not connected.")
-    u, v = G.undirected_edges()
+    problem, pairs = _edge_budget(
+        G, budget, capacity=capacity, base_weight=base_weight,
+        candidate_edges=candidate_edges, device=device,
+    )
     result = maximize_algebraic_connectivity(
-        n, u.to(device), v.to(device), float(budget), max_iter=max_iter, tol=tol,
-        time_limit=time_limit, seed=generator, dtype=dtype,
+        problem, max_iter=max_iter, tol=tol, time_limit=time_limit, seed=generator, dtype=dtype,
     )
     if not result.converged:
         warnings.warn(
@@ -199,20 +451,14 @@ def _optimize_algebraic_connectivity(
         )
     weights = result.x.to("cpu", torch.float64)
     # λ₂ of exactly the weights returned, in float64 whatever the working precision.
+    cpu_problem = _on_cpu(problem)
+    n = problem.n
     final = smallest_eigenpairs(
-        edge_list_laplacian(n, u, v, weights),
-        1,
-        null_vector=torch.full((n,), n**-0.5, dtype=torch.float64),
-        seed=generator,
+        cpu_problem.laplacian(weights), 1,
+        null_vector=torch.full((n,), n**-0.5, dtype=torch.float64), seed=generator,
     )
     lambda2 = float(final.values[0])
-
-    H = G.source.copy() if G.source is not None else to_networkx(G)
-    nodes = G.nodes
-    for a, b in H.edges():
-        H.edges[a, b][weight] = 0.0  # self-loops; every other edge is set below
-    for a, b, w in zip(u.tolist(), v.tolist(), weights.tolist()):
-        H.edges[nodes[a], nodes[b]][weight] = w
+    H = _weighted_graph(G, cpu_problem, pairs, weights, weight)
     upper_bound = max(result.upper_bound, lambda2)
     H.graph.update(
         algebraic_connectivity=lambda2,
@@ -220,5 +466,77 @@ def _optimize_algebraic_connectivity(
         relative_gap=(upper_bound - lambda2) / upper_bound,
         iterations=result.nit,
         converged=result.converged,
+        time=result.time,
+    )
+    return H
+
+
+def _on_cpu(problem):
+    import dataclasses
+
+    import torch
+
+    moved = {
+        field.name: getattr(problem, field.name).to("cpu")
+        for field in dataclasses.fields(problem)
+        if isinstance(getattr(problem, field.name), torch.Tensor)
+    }
+    return dataclasses.replace(problem, **moved)
+
+
+_OBJECTIVES = {
+    "algebraic_connectivity": True,  # maximise
+    "total_effective_resistance": False,  # minimise
+}
+
+
+def _optimize_edge_weights(
+    G, objective, budget, weight="weight", *, maximize=True, capacity=None, base_weight=None,
+    candidate_edges=None, max_iter=500, time_limit=None, device=None, dtype=None,
+):
+    """The implementation on a TensorGraph, shared by both dispatch paths."""
+    import warnings
+
+    import torch
+
+    from . import connectivity
+    from .config import device_and_dtype
+    from .core.results import ConvergenceWarning
+
+    if isinstance(objective, str):
+        if objective not in _OBJECTIVES:
+            raise ValueError(
+                f"`objective` must be a callable or one of {sorted(_OBJECTIVES)}; "
+                f"got {objective!r}"
+            )
+        maximize = _OBJECTIVES[objective]
+        objective = getattr(connectivity, objective)
+    elif not callable(objective):
+        raise ValueError(f"`objective` must be a callable or a name; got {objective!r}")
+    _check_positive("max_iter", max_iter, integer=True)
+    _check_positive("time_limit", time_limit, allow_none=True)
+    if weight is None:
+        raise ValueError("`weight` must name the edge attribute to write; got None")
+    device, dtype = device_and_dtype(device, dtype)
+    problem, pairs = _edge_budget(
+        G, budget, capacity=capacity, base_weight=base_weight,
+        candidate_edges=candidate_edges, device=device,
+    )
+    result = connectivity.optimize_edge_weights(
+        problem, objective, maximize=bool(maximize), max_iter=max_iter,
+        time_limit=time_limit, dtype=dtype,
+    )
+    if not result.converged:
+        warnings.warn(
+            f"optimize_edge_weights stopped: {result.reason}; raise max_iter or time_limit. "
+            "The best weights found are returned.",
+            ConvergenceWarning,
+            stacklevel=3,
+        )
+    weights = result.x.to("cpu", torch.float64)
+    H = _weighted_graph(G, _on_cpu(problem), pairs, weights, weight)
+    H.graph.update(
+        objective=result.fun, iterations=result.nit, converged=result.converged,
+        time=result.time,
     )
     return H

@@ -49,4 +49,5 @@ class BackendInterface:
     normalized_laplacian_matrix = staticmethod(spectral.normalized_laplacian_matrix)
 
     # Our new functions.
+    optimize_edge_weights = staticmethod(frontends._optimize_edge_weights)
     optimize_algebraic_connectivity = staticmethod(frontends._optimize_algebraic_connectivity)

@@ -30,14 +30,22 @@ def grid_optimum_per_budget(rows, cols):
     return 12.0 / (rows * cols * (rows * rows + cols * cols - 2))
 
 
-def best_lambda2_on_weight_lattice(G, budget, steps):
-    """Best lambda_2 over weightings in multiples of budget/steps (tiny graphs, exhaustive)."""
-    edges = list(G.edges())
+def best_lambda2_on_weight_lattice(G, budget, steps, *, edges=None, capacity=None, base=None):
+    """Best lambda_2 over weightings in multiples of budget/steps (tiny graphs, exhaustive).
+
+    ``edges`` the candidate pairs (default G's edges), ``capacity`` {pair: cap}, ``base``
+    {pair: weight} a fixed network added to every weighting.
+    """
+    edges = list(G.edges()) if edges is None else list(edges)
     best = 0.0
     for split in itertools.product(range(steps + 1), repeat=len(edges) - 1):
         if sum(split) > steps:
             continue
         shares = list(split) + [steps - sum(split)]
         weights = {e: budget * s / steps for e, s in zip(edges, shares)}
+        if capacity is not None and any(w > capacity[e] + 1e-12 for e, w in weights.items()):
+            continue
+        for e, w in (base or {}).items():
+            weights[e] = weights.get(e, 0.0) + w
         best = max(best, algebraic_connectivity(G, weights))
     return best

@@ -1,20 +1,26 @@
-r"""Maximise the algebraic connectivity :math:`\lambda_2(L(w))` over a weight budget.
+r"""Maximise the algebraic connectivity :math:`\lambda_2(L_0 + L(w))` over a weight budget.
 
 .. math::
 
-    \max_w \ \lambda_2\Big(\sum_{e=(u,v)} w_e (e_u - e_v)(e_u - e_v)^\top\Big)
-    \quad \text{s.t.} \quad w \ge 0,\ \sum_e w_e = \text{budget}.
+    \max_w \ \lambda_2\Big(L_0 + \sum_{e=(u,v)} w_e (e_u - e_v)(e_u - e_v)^\top\Big)
+    \quad \text{s.t.} \quad 0 \le w \le c,\ \sum_e w_e = \text{budget}.
 
-:math:`\lambda_2` is concave in :math:`w`; a supergradient is :math:`g_e = (x_u - x_v)^2` for a
-unit Fiedler vector :math:`x`. This first method is projected supergradient ascent with
-Polyak steps aimed at the best certified bound, returning the best iterate.
+:math:`\lambda_2` is concave in :math:`w` but not differentiable where it is repeated, which
+is the rule at the optimum. We maximise the soft-min of the k smallest nontrivial eigenvalues,
 
-Certificate (weak duality): for any :math:`X \succeq 0` with :math:`X\mathbf 1 = 0` and
-:math:`\operatorname{tr} X = 1`,
-:math:`\lambda_2^\star \le \text{budget}\cdot\max_e (e_u - e_v)^\top X (e_u - e_v)`.
-With :math:`X = \sum_i \theta_i x_i x_i^\top` over orthonormal vectors :math:`x_i \perp \mathbf 1`
-and :math:`\theta` on the simplex, the tightest such bound is a small linear program in
-:math:`\theta`. It holds for any such vectors, so every iterate has a valid bound.
+.. math::
+
+    f_\mu(w) = -\mu \log \sum_{i=2}^{k+1} e^{-\lambda_i(w)/\mu}, \qquad
+    \nabla f_\mu(w)_e = \sum_i \pi_i (x_{i,u} - x_{i,v})^2, \quad \pi = \operatorname{softmax}(-\lambda/\mu),
+
+a smooth concave function with :math:`f_\mu \le \lambda_2 \le f_\mu + \mu \log k`, by
+L-BFGS-B (see :mod:`.engine`), lowering :math:`\mu` in stages as the certified gap closes
+and doubling k when the cluster of eigenvalues near :math:`\lambda_2` fills it.
+
+Certificate: :math:`X = \sum_i \pi_i x_i x_i^\top` is dual feasible, so every evaluation gives
+a bound for free (:mod:`.certificate`); at the end of each stage the best :math:`X` in the span
+of the computed eigenvectors is found by a small SDP. At a maximiser of :math:`f_\mu` the free
+bound is :math:`\sum_i \pi_i \lambda_i`, so the gap closes as :math:`\mu` does.
 """
 
 import math
@@ -23,140 +29,150 @@ import time
 import torch
 
 from ..core.eigensolvers import smallest_eigenpairs
-from ..core.laplacian import edge_laplacian_quadratic, edge_list_laplacian
-from ..core.projections import project_onto_simplex
+from ..core.laplacian import edge_laplacian_quadratic
 from ..core.results import OptimizationResult
+from .certificate import _DualData, certified_upper_bound
+from .engine import StopOptimization, fill_budget, maximize_over_budget
 
-
-def certified_upper_bound(vectors, u, v, budget, *, iterations=100, start=None):
-    r"""A valid upper bound on the maximal lambda_2, from any vectors.
-
-    With :math:`V` (n, k) orthonormal and orthogonal to :math:`\mathbf 1`, every
-    :math:`X = V Z V^\top` with :math:`Z \succeq 0`, :math:`\operatorname{tr} Z = 1` is dual
-    feasible, so :math:`\text{budget}\cdot\max_e q_e^\top Z q_e`, :math:`q_e = V_u - V_v`,
-    bounds the optimum. :math:`Z` is improved by matrix exponentiated gradient on a soft-max
-    of the edge terms (Tsuda, Ratsch & Warmuth 2005), started at ``diag(start)`` (default the
-    first vector alone; the soft-min weights of a repeated eigenvalue's cluster); the bound is
-    evaluated exactly at the final :math:`Z`, so inexact minimisation only loosens it.
-    Returns ``(bound, Z)``.
-    """
-    x = vectors.detach().to("cpu", torch.float64)
-    x = x - x.mean(dim=0, keepdim=True)
-    x = torch.linalg.qr(x).Q
-    q = x[u.cpu()] - x[v.cpu()]  # (m, k)
-    k = q.shape[1]
-
-    def edge_terms(z):
-        return ((q @ z) * q).sum(dim=1)
-
-    z = torch.diag(torch.eye(k, dtype=torch.float64)[0])  # the Fiedler vector alone
-    best_z, best = z, float(edge_terms(z).max())
-    if k > 1:
-        weights = torch.eye(k, dtype=torch.float64)[0] if start is None else start.cpu().double()
-        log_z = torch.log(weights / weights.sum() + 1e-3).diag()
-        for iteration in range(iterations):
-            z = torch.linalg.matrix_exp(log_z)
-            z = z / z.trace()
-            terms = edge_terms(z)
-            value = float(terms.max())
-            if value < best:
-                best_z, best = z, value
-            sharpness = 50.0 / max(value, 1e-300)
-            p = torch.softmax(sharpness * terms, dim=0)
-            gradient = (q * p[:, None]).T @ q
-            log_z = log_z - (2.0 / value) * gradient / (1 + iteration) ** 0.5
-            log_z = 0.5 * (log_z + log_z.T)
-    return budget * best, best_z
+# Evaluations per stage of constant mu: long enough for L-BFGS-B to build curvature, short
+# enough to refine the certificate and adapt mu and k regularly.
+STAGE_EVALUATIONS = 40
 
 
 def maximize_algebraic_connectivity(
-    n, u, v, budget, *, max_iter=300, tol=1e-2, time_limit=None, eigen_method="auto", seed=0,
+    problem, *, max_iter=500, tol=1e-3, time_limit=None, eigen_method="auto", seed=0,
     dtype=torch.float64,
 ):
-    """Projected supergradient ascent on lambda_2 over the capped simplex of edge weights.
+    """Maximise lambda_2 over ``problem``'s feasible set, with a certified upper bound.
 
     Parameters
     ----------
-    n : int
-        Number of nodes (the graph on the edges ``(u[e], v[e])`` must be connected).
-    u, v : torch.Tensor
-        int64 endpoints of the m candidate edges, on the device to compute on.
-    budget : float
-        Total weight.
-    max_iter, tol, time_limit
-        Stop after ``max_iter`` iterations, when the certified relative gap is at most ``tol``,
-        or after ``time_limit`` seconds.
+    problem : EdgeBudget
+        Candidate edges, budget, capacities, base network (the union must be connected).
+    max_iter : int
+        Maximum number of eigen-solves (objective evaluations).
+    tol : float
+        Stop when the certified relative gap ``(bound - best) / bound`` is at most ``tol``.
+    time_limit : float, optional
+        Stop after this many seconds.
 
     Returns
     -------
     OptimizationResult
-        ``x`` the best weights (sum exactly ``budget``), ``fun`` their lambda_2,
+        ``x`` the best weights (feasible, the whole budget spent), ``fun`` their lambda_2,
         ``upper_bound`` the best certified bound.
     """
-    start = time.perf_counter()
-    m = u.numel()
-    device = u.device
-    ones = torch.full((n,), 1.0 / math.sqrt(n), device=device, dtype=dtype)
-    k = min(n - 1, 6)
-    weights = torch.full((m,), budget / m, device=device, dtype=dtype)
-    best_weights, best_value, best_bound = weights, -math.inf, math.inf
-    warm_start, history, reason, converged = None, [], "", False
-    level_fraction, stalls = 0.5, 0
-    for iteration in range(1, max_iter + 1):
-        matrix = edge_list_laplacian(n, u, v, weights)
+    start_time = time.perf_counter()
+    n, device = problem.n, problem.u.device
+    null = torch.full((n,), n**-0.5, device=device, dtype=dtype)
+    state = {
+        "k": min(n - 1, 6), "mu": None, "warm": None, "count": 0, "best": -math.inf,
+        "weights": None, "pairs": None, "bound": math.inf, "history": [],
+    }
+
+    def gap():
+        bound = state["bound"]
+        return (bound - state["best"]) / bound if bound > 0 else 0.0
+
+    def check_stop():
+        if gap() <= tol:
+            raise StopOptimization(f"certified relative gap {gap():.2e} <= tol={tol:g}")
+        if state["count"] >= max_iter:
+            raise StopOptimization(f"max_iter={max_iter} reached (gap {gap():.2e} > tol={tol:g})")
+        if time_limit is not None and time.perf_counter() - start_time > time_limit:
+            raise StopOptimization(f"time limit {time_limit:g} s reached (gap {gap():.2e})")
+
+    def soft_min(values):
+        scaled = -(values - values[0]) / state["mu"]
+        weights = torch.softmax(scaled, dim=0)
+        return float(values[0]) - state["mu"] * float(torch.logsumexp(scaled, dim=0)), weights
+
+    def evaluate(w):
+        check_stop()
+        weights = torch.as_tensor(w, device=device, dtype=dtype)
+        cut = _cut_of_support(problem, weights)
+        if cut is not None:
+            # lambda_2 = 0: a quasi-Newton step zeroed a cut. Its supergradient is the
+            # (centred, unit) component indicator's; no eigen-solve needed.
+            state["count"] += 1
+            state["history"].append((0.0, state["bound"]))
+            return 0.0, cut.cpu().double().numpy()
         pairs = smallest_eigenpairs(
-            matrix, k, null_vector=ones, method=eigen_method, x0=warm_start, seed=seed
+            problem.laplacian(weights), state["k"], null_vector=null, method=eigen_method,
+            x0=state["warm"], seed=seed,
         )
+        state["count"] += 1
+        state["warm"] = pairs.vectors
         value = float(pairs.values[0])
-        if value > best_value:
-            best_weights, best_value = weights, value
-        # Soft-min over the computed cluster: with a repeated lambda_2 (the rule at the optimum)
-        # one eigenvector's supergradient zig-zags; the soft-min weights average the cluster.
-        spread = max(best_bound - value, 1e-12 * abs(best_bound)) if best_bound < math.inf else (
-            float(pairs.values[-1] - value) + 1e-300
-        )
-        mixing = torch.softmax(-(pairs.values - value) / (0.1 * spread), dim=0)
-        # The refined bound costs ~100 small matrix exponentials: every 10th iteration only.
-        refine = iteration == 1 or iteration % 10 == 0 or iteration == max_iter
-        bound, _ = certified_upper_bound(
-            pairs.vectors, u, v, budget, iterations=100 if refine else 0, start=mixing
-        )
-        best_bound = min(best_bound, bound)
-        gap = (best_bound - best_value) / best_bound
-        history.append((value, best_bound))
-        if gap <= tol:
-            converged, reason = True, f"certified relative gap {gap:.2e} <= tol={tol:g}"
-            break
-        if time_limit is not None and time.perf_counter() - start > time_limit:
-            reason = f"time limit {time_limit:g} s reached (gap {gap:.2e})"
-            break
-        gradient = edge_laplacian_quadratic(pairs.vectors, u, v) @ mixing
-        direction = gradient - gradient.mean()  # tangent to sum(w) = budget
-        squared_norm = float(direction @ direction)
-        if squared_norm == 0.0:
-            reason = "constant supergradient: the current weights are optimal"
-            converged = True
-            break
-        # Polyak's step towards a target level between the best value and the best bound,
-        # lowered whenever the iterates stop improving (Goffin & Kiwiel's level control).
-        if value < best_value:
-            stalls += 1
-            if stalls >= 5:
-                level_fraction, stalls = level_fraction / 2, 0
-        target = best_value + level_fraction * (best_bound - best_value)
-        step = max(target - value, 0.0) / squared_norm
-        weights = project_onto_simplex(weights + step * direction, budget)
-        warm_start = pairs.vectors
-    else:
-        reason = f"max_iter={max_iter} reached (gap {gap:.2e} > tol={tol:g})"
-    best_weights = best_weights * (budget / best_weights.sum())
+        if value > state["best"]:
+            state["best"], state["weights"], state["pairs"] = value, weights, pairs
+        if state["mu"] is None:
+            state["mu"] = 0.1 * max(value, 1e-300)
+        smooth, mixing = soft_min(pairs.values)
+        gradient = edge_laplacian_quadratic(pairs.vectors, problem.u, problem.v) @ mixing
+        # X = sum_i pi_i x_i x_i^T is dual feasible: a certificate at every evaluation.
+        free_bound = _DualData(pairs.vectors, problem).bound(torch.diag(mixing.cpu().double()))
+        state["bound"] = min(state["bound"], free_bound)
+        state["history"].append((value, state["bound"]))
+        return smooth, gradient.cpu().double().numpy()
+
+    reason, converged = "", False
+    w = problem.uniform_weights(dtype)
+    try:
+        while True:
+            scale = 1.0 / max(state["best"], 1e-300) if state["best"] > 0 else 1.0
+            w, _ = maximize_over_budget(
+                problem, evaluate, w.cpu().numpy(), max_evaluations=STAGE_EVALUATIONS,
+                scale=scale,
+            )
+            # Stage end: the best X in the span of the best point's eigenvectors.
+            pairs = state["pairs"]
+            _, mixing = soft_min(pairs.values)
+            bound, _ = certified_upper_bound(pairs.vectors, problem, start=mixing)
+            state["bound"] = min(state["bound"], bound)
+            check_stop()
+            cluster = int((mixing > 1e-3).sum())
+            if cluster >= state["k"] - 1 and state["k"] < n - 1:
+                state["k"] = min(n - 1, 2 * state["k"])
+            # Smoothing comparable to the remaining gap (a larger mu cannot certify below
+            # mu * log k), lowered by a factor 2 to 4 per stage: a sudden drop leaves
+            # L-BFGS-B on a nearly non-smooth function far from its maximiser.
+            target = 0.25 * max(gap(), tol) * state["best"]
+            state["mu"] = min(0.5 * state["mu"], max(0.25 * state["mu"], target))
+            w = torch.as_tensor(w, device=device, dtype=dtype)
+    except StopOptimization as stop:
+        reason = str(stop)
+        converged = gap() <= tol
+    weights = fill_budget(state["weights"], problem)
     return OptimizationResult(
-        x=best_weights,
-        fun=best_value,
-        nit=iteration,
+        x=weights,
+        fun=state["best"],
+        nit=state["count"],
         converged=converged,
         reason=reason,
-        upper_bound=best_bound,
-        time=time.perf_counter() - start,
-        history=tuple(history),
+        upper_bound=state["bound"],
+        time=time.perf_counter() - start_time,
+        history=tuple(state["history"]),
     )
+
+
+def _cut_of_support(problem, weights):
+    """None if the edges with positive weight (and the base network) connect the graph;
+    otherwise the supergradient (x_u - x_v)^2 of lambda_2 = 0 at a component indicator x."""
+    import numpy as np
+    import scipy.sparse
+    import scipy.sparse.csgraph
+
+    positive = (weights > 0).cpu().numpy()
+    u, v = problem.u.cpu().numpy()[positive], problem.v.cpu().numpy()[positive]
+    if problem.base_w is not None:
+        u = np.concatenate([u, problem.base_u.cpu().numpy()])
+        v = np.concatenate([v, problem.base_v.cpu().numpy()])
+    graph = scipy.sparse.coo_array((np.ones(len(u)), (u, v)), shape=(problem.n, problem.n))
+    count, labels = scipy.sparse.csgraph.connected_components(graph, directed=False)
+    if count == 1:
+        return None
+    indicator = torch.as_tensor(labels == labels[0], dtype=weights.dtype, device=weights.device)
+    indicator = indicator - indicator.mean()
+    indicator = indicator / indicator.norm()
+    return (indicator[problem.u] - indicator[problem.v]) ** 2

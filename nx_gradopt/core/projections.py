@@ -16,3 +16,27 @@ def project_onto_simplex(y, total):
     rho = int(torch.nonzero(support).max()) if bool(support.any()) else 0
     threshold = excess[rho] / (rho + 1)
     return (y - threshold).clamp_min(0)
+
+
+def project_onto_capped_simplex(y, capacity, total, *, iterations=100):
+    r"""Closest point to ``y`` in :math:`\{0 \le w \le c,\ \sum_i w_i = \text{total}\}`.
+
+    The projection is :math:`\operatorname{clip}(y - \theta, 0, c)` for the threshold
+    :math:`\theta` at which the sum is ``total`` (a monotone scalar equation, solved by
+    bisection); requires :math:`\sum_i c_i \ge \text{total}`.
+    """
+    low = float((y - capacity).min())
+    high = float(y.max())
+    for _ in range(iterations):
+        middle = 0.5 * (low + high)
+        if float(torch.minimum((y - middle).clamp_min(0), capacity).sum()) > total:
+            low = middle
+        else:
+            high = middle
+    w = torch.minimum((y - high).clamp_min(0), capacity)
+    # Put the bisection's last rounding error on the edges with room left.
+    room = capacity - w
+    missing = total - float(w.sum())
+    if missing > 0 and float(room.sum()) > 0:
+        w = w + room * min(1.0, missing / float(room.sum()))
+    return w

@@ -1,0 +1,201 @@
+r"""Certified upper bounds on the best algebraic connectivity within a budget.
+
+Weak duality: for every :math:`X \succeq 0` with :math:`X\mathbf 1 = 0`, :math:`\operatorname{tr}X = 1`
+and every feasible weighting :math:`w`,
+:math:`\lambda_2(L_0 + L(w)) \le \langle X, L_0 + L(w)\rangle = \langle X, L_0\rangle + \sum_e w_e g_e`
+with :math:`g_e = (e_u - e_v)^\top X (e_u - e_v)`. Maximising the right-hand side over the
+feasible set (a fractional knapsack: fill the largest :math:`g_e` up to their capacities)
+gives a bound on the optimum that holds for *any* such :math:`X`.
+
+We take :math:`X = V Z V^\top` with :math:`V` (n, k) orthonormal vectors orthogonal to
+:math:`\mathbf 1` (the computed eigenvectors) and :math:`Z` a k x k density matrix. The best
+:math:`Z` solves a small semidefinite program, solved here by a barrier method; whatever
+:math:`Z` it returns, the bound is evaluated exactly, so an inexact solve only loosens it.
+"""
+
+import math
+
+import torch
+
+
+def knapsack_value(gains, capacity, budget):
+    r""":math:`\max \sum_e w_e g_e` over :math:`0 \le w \le c`, :math:`\sum_e w_e = \text{budget}`."""
+    order = torch.argsort(gains, descending=True)
+    gains, capacity = gains[order], capacity[order]
+    filled_before = torch.cumsum(capacity, 0) - capacity
+    amounts = torch.clamp(budget - filled_before, min=0.0)
+    amounts = torch.minimum(amounts, capacity)
+    return float(amounts @ gains)
+
+
+def _orthonormal_basis(vectors):
+    x = vectors.detach().to("cpu", torch.float64)
+    x = x - x.mean(dim=0, keepdim=True)
+    return torch.linalg.qr(x).Q
+
+
+def _density(z):
+    """The nearest trace-one PSD matrix: negative eigenvalues clipped, trace normalised."""
+    z = 0.5 * (z + z.T)
+    values, vectors = torch.linalg.eigh(z)
+    values = values.clamp_min(0)
+    if float(values.sum()) <= 0:
+        values = torch.ones_like(values)
+    return (vectors * (values / values.sum())) @ vectors.T
+
+
+class _DualData:
+    """The edge differences of an orthonormal basis: everything a bound evaluation needs."""
+
+    def __init__(self, vectors, problem):
+        basis = _orthonormal_basis(vectors)
+        self.q = basis[problem.u.cpu()] - basis[problem.v.cpu()]
+        self.caps = problem.caps.cpu()
+        self.budget = problem.budget
+        k = basis.shape[1]
+        if problem.base_w is None:
+            self.base = torch.zeros(k, k, dtype=torch.float64)
+        else:
+            q0 = basis[problem.base_u.cpu()] - basis[problem.base_v.cpu()]
+            self.base = (q0 * problem.base_w.cpu().double()[:, None]).T @ q0
+
+    def bound(self, z):
+        z = _density(z)
+        gains = ((self.q @ z) * self.q).sum(dim=1)
+        return float((self.base * z).sum()) + knapsack_value(gains, self.caps, self.budget)
+
+
+def certified_upper_bound(vectors, problem, *, start=None, refine=True, rel_tol=1e-4):
+    """A valid upper bound on the best lambda_2 over ``problem``'s feasible set.
+
+    Parameters
+    ----------
+    vectors : torch.Tensor
+        (n, k) any vectors; they are centred and orthonormalised (so any vectors are valid).
+    problem : EdgeBudget
+    start : torch.Tensor, optional
+        (k,) weights of the vectors for the starting Z (default: the first vector alone).
+    refine : bool
+        Optimise Z by the barrier method; otherwise evaluate the start only.
+    rel_tol : float
+        Relative accuracy the barrier method aims for.
+
+    Returns
+    -------
+    (bound, Z)
+    """
+    data = _DualData(vectors, problem)
+    k = data.q.shape[1]
+    if start is None:
+        start = torch.zeros(k, dtype=torch.float64)
+        start[0] = 1.0
+    z = torch.diag(start.detach().cpu().double() / start.sum())
+    best = (data.bound(z), z)
+    if refine and k > 1:
+        best = min(best, _barrier(data, 0.9 * z + 0.1 * torch.eye(k, dtype=torch.float64) / k,
+                                  rel_tol), key=lambda pair: pair[0])
+    return best[0] * 1.0, _density(best[1])
+
+
+def _svec_parts(k):
+    rows, cols = torch.triu_indices(k, k)
+    scale = torch.where(rows == cols, 1.0, math.sqrt(2.0)).double()
+    basis = torch.zeros(len(rows), k, k, dtype=torch.float64)
+    index = torch.arange(len(rows))
+    basis[index, rows, cols] = 1.0 / scale
+    basis[index, cols, rows] = 1.0 / scale
+    return rows, cols, scale, basis
+
+
+def _barrier(data, z0, rel_tol, max_newton=400):
+    r"""Minimise :math:`\langle Z, C\rangle + B\tau + c^\top\nu` subject to
+    :math:`\tau + \nu_e \ge q_e^\top Z q_e`, :math:`\nu \ge 0`, :math:`Z \succeq 0`,
+    :math:`\operatorname{tr} Z = 1` (the knapsack's LP dual inlined) by a log-barrier
+    path-following method (Boyd & Vandenberghe 2004, section 11.3), Newton steps on the
+    svec coordinates of Z with the trace constraint in the KKT system and the m edge
+    slacks :math:`\nu` eliminated (their Hessian block is diagonal). Written here because the
+    problem is tiny in Z (k x k) but has m constraints, which generic SDP solvers handle poorly.
+    Returns the best ``(bound, Z)`` seen along the path.
+    """
+    k = z0.shape[0]
+    rows, cols, scale, basis = _svec_parts(k)
+    q = data.q
+    features = q[:, rows] * q[:, cols] * scale  # F_e = svec(q_e q_e^T)
+    m, p = features.shape
+    cost = data.base[rows, cols] * scale  # svec(C)
+    caps, budget = data.caps.double(), data.budget
+    trace_row = torch.where(rows == cols, 1.0, 0.0).double()
+
+    z = z0[rows, cols] * scale
+    gains = features @ z
+    tau = float(gains.max())
+    margin = 1e-3 * max(tau, 1e-300)
+    nu = (gains - tau).clamp_min(0) + margin
+    best = (data.bound(z0), z0)
+    # Barrier weight t: the path's duality gap is (2m + k) / t.
+    scale_objective = max(abs(data.bound(z0)), 1e-300)
+    t = (2 * m + k) / (0.5 * scale_objective)
+
+    def matrix(zv):
+        out = torch.zeros(k, k, dtype=torch.float64)
+        out[rows, cols] = zv / scale
+        return out + out.T - torch.diag(out.diagonal())
+
+    def barrier(zv, tau_, nu_):
+        s = tau_ + nu_ - features @ zv
+        if bool((s <= 0).any()) or bool((nu_ <= 0).any()):
+            return math.inf
+        eigenvalues = torch.linalg.eigvalsh(matrix(zv))
+        if float(eigenvalues.min()) <= 0:
+            return math.inf
+        objective = float(cost @ zv) + budget * tau_ + float(caps @ nu_)
+        return t * objective - float(torch.log(s).sum() + torch.log(nu_).sum()
+                                     + torch.log(eigenvalues).sum())
+
+    newton_steps = 0
+    while newton_steps < max_newton:
+        for _ in range(50):
+            newton_steps += 1
+            zmat = matrix(z)
+            z_inverse = torch.linalg.inv(zmat)
+            s = tau + nu - features @ z
+            a, b = 1.0 / s**2, 1.0 / nu**2
+            grad_z = t * cost + features.T @ (1.0 / s) - (z_inverse[rows, cols] * scale)
+            grad_tau = t * budget - float((1.0 / s).sum())
+            grad_nu = t * caps - 1.0 / s - 1.0 / nu
+            jacobian = torch.cat([-features, torch.ones(m, 1, dtype=torch.float64)], dim=1)
+            reduced = jacobian.T @ (jacobian * (a * b / (a + b))[:, None])
+            # Hessian of -log det Z in svec coordinates: tr(Z^-1 E_r Z^-1 E_s).
+            sandwiched = z_inverse @ basis @ z_inverse
+            reduced[:p, :p] += torch.einsum("rij,sji->rs", sandwiched, basis)
+            rhs = -torch.cat([grad_z, torch.tensor([grad_tau], dtype=torch.float64)])
+            rhs = rhs + jacobian.T @ (a / (a + b) * grad_nu)
+            kkt = torch.zeros(p + 2, p + 2, dtype=torch.float64)
+            kkt[: p + 1, : p + 1] = reduced
+            kkt[:p, p + 1] = trace_row
+            kkt[p + 1, :p] = trace_row
+            try:
+                step_y = torch.linalg.solve(kkt, torch.cat([rhs, torch.zeros(1, dtype=torch.float64)]))
+            except RuntimeError:  # singular KKT system: stop where we are
+                return best
+            step_z, step_tau = step_y[:p], float(step_y[p])
+            step_nu = (-grad_nu - a * (step_tau - features @ step_z)) / (a + b)
+            decrement = -(float(grad_z @ step_z) + grad_tau * step_tau + float(grad_nu @ step_nu))
+            if decrement < 1e-9:
+                break
+            current, length = barrier(z, tau, nu), 1.0
+            while length > 1e-10:
+                trial = barrier(z + length * step_z, tau + length * step_tau, nu + length * step_nu)
+                if trial <= current - 0.25 * length * decrement:
+                    break
+                length *= 0.5
+            else:
+                return best
+            z, tau, nu = z + length * step_z, tau + length * step_tau, nu + length * step_nu
+        value = data.bound(matrix(z))
+        if value < best[0]:
+            best = (value, matrix(z))
+        if (2 * m + k) / t <= rel_tol * abs(value):
+            break
+        t *= 10.0
+    return best

@@ -1,0 +1,64 @@
+import networkx as nx
+import pytest
+import torch
+
+from nx_gradopt.connectivity import (
+    EdgeBudget,
+    algebraic_connectivity,
+    optimize_edge_weights,
+    total_effective_resistance,
+)
+
+from .test_lambda2 import problem_of
+
+
+def test_gradcheck_algebraic_connectivity():
+    # A simple lambda_2 (a path with distinct weights) is differentiable.
+    problem = problem_of(nx.path_graph(5))
+    weights = torch.tensor([0.7, 1.3, 0.9, 1.1], dtype=torch.float64, requires_grad=True)
+    assert torch.autograd.gradcheck(lambda w: algebraic_connectivity(w, problem), (weights,))
+
+
+def test_gradcheck_total_effective_resistance():
+    problem = problem_of(nx.cycle_graph(5), base_u=torch.tensor([0]), base_v=torch.tensor([2]),
+                         base_w=torch.tensor([0.5], dtype=torch.float64))
+    weights = torch.tensor([0.7, 1.3, 0.9, 1.1, 0.4], dtype=torch.float64, requires_grad=True)
+    assert torch.autograd.gradcheck(lambda w: total_effective_resistance(w, problem), (weights,))
+
+
+def test_total_effective_resistance_matches_networkx():
+    G = nx.cycle_graph(6)
+    weights = torch.linspace(0.5, 1.5, 6, dtype=torch.float64)
+    for (a, b), w in zip(G.edges(), weights.tolist()):
+        G.edges[a, b]["weight"] = w
+    # Our weights are conductances: NetworkX must not invert them.
+    expected = nx.effective_graph_resistance(G, weight="weight", invert_weight=False)
+    assert float(total_effective_resistance(weights, problem_of(G))) == pytest.approx(expected)
+
+
+@pytest.mark.parametrize("n", [4, 7])
+def test_kirchhoff_on_a_path_is_the_square_root_rule(n):
+    # Kirchhoff index of a tree: sum_e s_e (n - s_e) / w_e, minimised by w_e ~ sqrt(s_e (n - s_e)).
+    problem = problem_of(nx.path_graph(n), 2.0)
+    result = optimize_edge_weights(problem, total_effective_resistance, maximize=False)
+    expected = torch.tensor([(s * (n - s)) ** 0.5 for s in range(1, n)], dtype=torch.float64)
+    assert torch.allclose(result.x, 2.0 * expected / expected.sum(), rtol=1e-4)
+    assert result.converged
+
+
+def test_lambda2_through_the_engine_is_fiedlers_path_optimum():
+    n = 6
+    result = optimize_edge_weights(problem_of(nx.path_graph(n), 1.0), algebraic_connectivity)
+    expected = torch.tensor([s * (n - s) for s in range(1, n)], dtype=torch.float64)
+    assert torch.allclose(result.x, expected / expected.sum(), rtol=1e-3)
+
+
+def test_capacities_are_bounds():
+    problem = EdgeBudget(
+        4, torch.tensor([0, 1, 2]), torch.tensor([1, 2, 3]), 3.0,
+        capacity=torch.tensor([2.0, 0.5, 2.0], dtype=torch.float64),
+    )
+    result = optimize_edge_weights(problem, total_effective_resistance, maximize=False)
+    assert float(result.x[1]) == pytest.approx(0.5, rel=1e-6)
+    assert float(result.x.sum()) == pytest.approx(3.0, rel=1e-12)
+    assert float(result.x[0]) == pytest.approx(1.25, rel=1e-4)
