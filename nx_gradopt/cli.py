@@ -7,7 +7,8 @@ import time
 
 
 def demo(output, size):
-    """Optimise lambda_2 on a grid, compare with uniform weights and the exact optimum, plot."""
+    """GradNet's example: optimise lambda_2 on a grid, compare with uniform weights and the
+    exact optimum, plot the weighted grid and the horizontal weight profile against x (R - x)."""
     import networkx as nx
 
     import nx_gradopt  # noqa: F401  (installs the new functions if the early route is off)
@@ -45,7 +46,7 @@ def _plot(G, H, path, title):
     positions = {node: node for node in G}
     weights = [H.edges[e]["weight"] for e in H.edges()]
     largest = max(weights)
-    figure, axis = plt.subplots(figsize=(6, 6))
+    figure, (axis, profile) = plt.subplots(1, 2, figsize=(12, 6))
     nx.draw_networkx_edges(
         H, positions, ax=axis, width=[0.3 + 5 * w / largest for w in weights],
         edge_color=weights, edge_cmap=plt.cm.viridis,
@@ -53,6 +54,21 @@ def _plot(G, H, path, title):
     nx.draw_networkx_nodes(H, positions, ax=axis, node_size=12, node_color="black")
     axis.set_title(title + "\nedge width and colour: optimised weight")
     axis.set_axis_off()
+    # Fiedler's optimum: the weight between columns x - 1 and x is proportional to x (R - x).
+    size = 1 + max(node[0] for node in G)
+    columns, mean_weight = [], []
+    for x in range(1, size):
+        row = [H.edges[(x - 1, y), (x, y)]["weight"] for y in range(size)]
+        columns.append(x)
+        mean_weight.append(sum(row) / len(row))
+    exact = [x * (size - x) for x in columns]
+    factor = sum(mean_weight) / sum(exact)
+    profile.plot(columns, mean_weight, "o", label="optimised (mean over rows)")
+    profile.plot(columns, [factor * e for e in exact], "-", label="x (R - x), scaled")
+    profile.set_xlabel("column x of the edge ((x - 1, y), (x, y))")
+    profile.set_ylabel("horizontal edge weight")
+    profile.set_title("horizontal weight profile")
+    profile.legend()
     figure.savefig(path, dpi=120, bbox_inches="tight")
     plt.close(figure)
 
@@ -62,7 +78,7 @@ def main(argv=None):
     commands = parser.add_subparsers(dest="command", required=True)
     demo_parser = commands.add_parser("demo", help="optimise lambda_2 on a grid and plot it")
     demo_parser.add_argument("--output", default="demo_output", help="folder for the plot")
-    demo_parser.add_argument("--size", type=int, default=12, help="grid side (default 12)")
+    demo_parser.add_argument("--size", type=int, default=30, help="grid side (default 30, GradNet's example)")
     arguments = parser.parse_args(argv)
     if arguments.size < 2:
         parser.error(f"--size must be at least 2; got {arguments.size}")
