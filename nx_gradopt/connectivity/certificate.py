@@ -94,7 +94,7 @@ def certified_upper_bound(vectors, problem, *, start=None, refine=True, rel_tol=
     if refine and k > 1:
         best = min(best, _barrier(data, 0.9 * z + 0.1 * torch.eye(k, dtype=torch.float64) / k,
                                   rel_tol), key=lambda pair: pair[0])
-    return best[0] * 1.0, _density(best[1])
+    return best[0], _density(best[1])
 
 
 def _svec_parts(k):

@@ -22,6 +22,7 @@ import numpy as np
 import scipy.optimize
 import torch
 
+from ..core.projections import spend_remainder
 from ..core.results import ConvergenceWarning, OptimizationResult
 
 __all__ = ["ConvergenceWarning", "maximize_over_budget", "optimize_edge_weights"]
@@ -74,12 +75,7 @@ def maximize_over_budget(problem, value_and_gradient, start, *, max_evaluations,
 
 def fill_budget(weights, problem):
     """Spend any budget left over (at most rounding) on edges with room, proportionally."""
-    caps = problem.caps.to(weights.dtype)
-    missing = problem.budget - float(weights.sum())
-    room = caps - weights
-    if missing > 0 and float(room.sum()) > 0:
-        weights = weights + room * min(1.0, missing / float(room.sum()))
-    return weights
+    return spend_remainder(weights, problem.caps.to(weights.dtype), problem.budget)
 
 
 def optimize_edge_weights(

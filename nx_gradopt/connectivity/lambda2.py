@@ -31,7 +31,7 @@ import torch
 from ..core.eigensolvers import smallest_eigenpairs
 from ..core.laplacian import edge_laplacian_quadratic
 from ..core.results import OptimizationResult
-from .certificate import _DualData, certified_upper_bound
+from .certificate import certified_upper_bound
 from .engine import StopOptimization, fill_budget, maximize_over_budget
 
 # Evaluations per stage of constant mu: long enough for L-BFGS-B to build curvature, short
@@ -111,7 +111,7 @@ def maximize_algebraic_connectivity(
         smooth, mixing = soft_min(pairs.values)
         gradient = edge_laplacian_quadratic(pairs.vectors, problem.u, problem.v) @ mixing
         # X = sum_i pi_i x_i x_i^T is dual feasible: a certificate at every evaluation.
-        free_bound = _DualData(pairs.vectors, problem).bound(torch.diag(mixing.cpu().double()))
+        free_bound, _ = certified_upper_bound(pairs.vectors, problem, start=mixing, refine=False)
         state["bound"] = min(state["bound"], free_bound)
         state["history"].append((value, state["bound"]))
         return smooth, gradient.cpu().double().numpy()

@@ -45,11 +45,6 @@ def laplacian(n, row, col, values, *, normalized=False, layout=torch.sparse_csr)
         return matrix.to_sparse_csr()
 
 
-def edge_list_laplacian(n, u, v, weights):
-    """Sparse Laplacian of the undirected edges ``(u[e], v[e])`` with ``weights[e]``."""
-    return laplacian(n, torch.cat([u, v]), torch.cat([v, u]), torch.cat([weights, weights]))
-
-
 class LaplacianPattern:
     """Sparse CSR Laplacians of many weightings of the same edges ``(u[e], v[e])``.
 

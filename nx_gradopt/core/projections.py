@@ -33,8 +33,13 @@ def project_onto_capped_simplex(y, capacity, total, *, iterations=100):
             low = middle
         else:
             high = middle
-    w = torch.minimum((y - high).clamp_min(0), capacity)
-    # Put the bisection's last rounding error on the edges with room left.
+    # The bisection's last rounding error goes to the entries with room left.
+    return spend_remainder(torch.minimum((y - high).clamp_min(0), capacity), capacity, total)
+
+
+def spend_remainder(w, capacity, total):
+    """Raise ``w`` towards ``capacity``, in proportion to the room left, until it sums to
+    ``total`` (or every entry is at capacity); ``w`` is returned unchanged if it already does."""
     room = capacity - w
     missing = total - float(w.sum())
     if missing > 0 and float(room.sum()) > 0:
