@@ -11,6 +11,9 @@ import sys
 __version__ = "0.1.0"
 
 _LAZY = {
+    "max_cut_sdp": "nx_gradopt.frontends",
+    "max_cut_sdp_result": "nx_gradopt.frontends",
+    "MaxCutSolution": "nx_gradopt.frontends",
     "optimize_algebraic_connectivity": "nx_gradopt.frontends",
     "optimize_edge_weights": "nx_gradopt.frontends",
     "install": "nx_gradopt._install",

@@ -49,5 +49,7 @@ class BackendInterface:
     normalized_laplacian_matrix = staticmethod(spectral.normalized_laplacian_matrix)
 
     # Our new functions.
+    max_cut_sdp = staticmethod(frontends._max_cut_sdp)
+    max_cut_sdp_result = staticmethod(frontends._max_cut_sdp_result)
     optimize_edge_weights = staticmethod(frontends._optimize_edge_weights)
     optimize_algebraic_connectivity = staticmethod(frontends._optimize_algebraic_connectivity)

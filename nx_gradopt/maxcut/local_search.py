@@ -1,0 +1,193 @@
+"""Local search for max-cut: 1-flip descent and breakout local search, compiled with Numba.
+
+A cut is a spin vector x ∈ {−1, +1}ⁿ. Flipping node i changes the cut by the gain
+:math:`g_i = x_i \\sum_j w_{ij} x_j`; after the flip, :math:`g_i \\to -g_i` and each neighbour j
+gains :math:`2 w_{ij} x_i x_j` (new :math:`x_i`). Both searches keep g up to date in
+O(degree) per move.
+
+These loops are sequential: one move depends on the last. They are written for Numba because
+NumPy or torch pay microseconds of dispatch per move and the search makes millions of moves
+(measured on Gset: about 50 000 moves/s in NumPy against 1–2 million compiled).
+
+Breakout local search (BLS) follows Benlic & Hao, "Breakout local search for the Max-Cut
+problem", Eng. Appl. Artif. Intell. 26 (2013) 1162–1173, :doi:`10.1016/j.engappai.2012.09.001`:
+steepest descent to a local optimum, then a perturbation of L moves, either directed
+(best non-tabu move, tabu tenure random in [3, n/10]) or random, with L adapted to whether the
+search returned to the same optimum.
+"""
+
+import numpy as np
+from numba import njit
+
+# BLS parameters from Benlic & Hao (2013), Table 1, as fractions of n where they scale.
+JUMP_MIN_FRACTION = 0.01  # L0
+JUMP_MAX_FRACTION = 0.1  # Lmax: strong perturbation after too many non-improving optima
+STALL_LIMIT = 1000  # T: non-improving local optima before the strong perturbation
+DIRECTED_MIN_PROBABILITY = 0.8  # P0
+TENURE_MIN = 3  # tabu tenure drawn in [TENURE_MIN, n / 10]
+
+# Layout of the search state carried between calls (the caller stops by time between calls).
+_CUT, _BEST, _PREVIOUS = 0, 1, 2  # float slots
+_MOVE, _STALLED, _JUMP, _RNG = 0, 1, 2, 3  # integer slots
+
+
+@njit(cache=True, nogil=True)
+def _random(state):
+    """xorshift64* step on ``state[_RNG]``; a float in [0, 1). Owned by the caller, so
+    results do not depend on which thread runs a search."""
+    z = np.uint64(state[_RNG])
+    z ^= z >> np.uint64(12)
+    z ^= z << np.uint64(25)
+    z ^= z >> np.uint64(27)
+    state[_RNG] = np.int64(z)
+    return float((z * np.uint64(2685821657736338717)) >> np.uint64(11)) / 9007199254740992.0
+
+
+@njit(cache=True, nogil=True)
+def gains(indptr, indices, data, x):
+    """Cut change of flipping each node."""
+    n = x.shape[0]
+    g = np.empty(n)
+    for i in range(n):
+        total = 0.0
+        for k in range(indptr[i], indptr[i + 1]):
+            total += data[k] * x[indices[k]]
+        g[i] = x[i] * total
+    return g
+
+
+@njit(cache=True, nogil=True)
+def cut_value(indptr, indices, data, x):
+    """Σ over edges {i, j} with x_i ≠ x_j of w_ij (the CSR holds both directions)."""
+    total = 0.0
+    for i in range(x.shape[0]):
+        for k in range(indptr[i], indptr[i + 1]):
+            if x[i] != x[indices[k]]:
+                total += data[k]
+    return total / 2
+
+
+@njit(cache=True, nogil=True)
+def _flip(indptr, indices, data, x, g, i):
+    xi = -x[i]
+    x[i] = xi
+    g[i] = -g[i]
+    for k in range(indptr[i], indptr[i + 1]):
+        j = indices[k]
+        g[j] += 2.0 * xi * data[k] * x[j]
+
+
+@njit(cache=True, nogil=True)
+def descend(indptr, indices, data, x, g, eps):
+    """Steepest 1-flip ascent until no flip gains more than ``eps``; returns the total gain."""
+    total = 0.0
+    n = x.shape[0]
+    while True:
+        best_i = 0
+        best_gain = g[0]
+        for i in range(1, n):
+            if g[i] > best_gain:
+                best_gain = g[i]
+                best_i = i
+        if best_gain <= eps:
+            return total
+        total += best_gain
+        _flip(indptr, indices, data, x, g, best_i)
+
+
+@njit(cache=True, nogil=True)
+def breakout(indptr, indices, data, x, g, tabu_until, best_x, floats, ints, moves, eps):
+    """Run breakout local search for about ``moves`` moves, updating the state in place.
+
+    ``floats`` holds the current cut, the best cut and the previous local optimum's cut;
+    ``ints`` the move counter, the count of non-improving optima, the jump length L and the
+    random state. ``best_x`` receives every new best cut (always a 1-flip local optimum).
+    """
+    n = x.shape[0]
+    jump_min = max(1, int(JUMP_MIN_FRACTION * n))
+    jump_max = max(jump_min + 1, int(JUMP_MAX_FRACTION * n))
+    tenure_span = max(1, n // 10 - TENURE_MIN)
+    stop = ints[_MOVE] + moves
+    while ints[_MOVE] < stop:
+        # Steepest descent to a local optimum.
+        while True:
+            best_i = 0
+            best_gain = g[0]
+            for i in range(1, n):
+                if g[i] > best_gain:
+                    best_gain = g[i]
+                    best_i = i
+            if best_gain <= eps:
+                break
+            floats[_CUT] += best_gain
+            _flip(indptr, indices, data, x, g, best_i)
+            ints[_MOVE] += 1
+            tabu_until[best_i] = ints[_MOVE] + TENURE_MIN + int(_random(ints) * tenure_span)
+        if floats[_CUT] > floats[_BEST] + eps:
+            floats[_BEST] = floats[_CUT]
+            best_x[:] = x
+            ints[_STALLED] = 0
+        else:
+            ints[_STALLED] += 1
+        # Jump length: strong after a long stall, longer when back at the same optimum.
+        if ints[_STALLED] > STALL_LIMIT:
+            ints[_JUMP] = jump_max
+            ints[_STALLED] = 0
+        elif abs(floats[_CUT] - floats[_PREVIOUS]) <= eps:
+            ints[_JUMP] = min(ints[_JUMP] + 1, jump_max)
+        else:
+            ints[_JUMP] = jump_min
+        floats[_PREVIOUS] = floats[_CUT]
+        directed_probability = max(np.exp(-ints[_STALLED] / STALL_LIMIT), DIRECTED_MIN_PROBABILITY)
+        directed = _random(ints) < directed_probability
+        for _ in range(ints[_JUMP]):
+            ints[_MOVE] += 1
+            move = ints[_MOVE]
+            if directed:
+                # Best non-tabu move; a tabu move is allowed when it beats the best cut.
+                chosen = -1
+                chosen_gain = -np.inf
+                threshold = floats[_BEST] - floats[_CUT] + eps
+                for i in range(n):
+                    gi = g[i]
+                    if gi > chosen_gain and (tabu_until[i] <= move or gi > threshold):
+                        chosen_gain = gi
+                        chosen = i
+                if chosen < 0:
+                    chosen = int(_random(ints) * n)
+            else:
+                chosen = int(_random(ints) * n)
+            floats[_CUT] += g[chosen]
+            _flip(indptr, indices, data, x, g, chosen)
+            tabu_until[chosen] = move + TENURE_MIN + int(_random(ints) * tenure_span)
+
+
+class BreakoutSearch:
+    """One breakout local search chain, advanced in slices so the caller can stop on time."""
+
+    def __init__(self, indptr, indices, data, x, *, seed, eps):
+        self.csr = (indptr, indices, data)
+        self.x = np.array(x, dtype=np.float64)
+        self.g = gains(*self.csr, self.x)
+        self.eps = eps
+        self.tabu_until = np.zeros(self.x.shape[0], dtype=np.int64)
+        descend(*self.csr, self.x, self.g, eps)
+        self.best_x = self.x.copy()
+        cut = cut_value(*self.csr, self.x)
+        self.floats = np.array([cut, cut, cut])
+        # xorshift needs a non-zero state.
+        self.ints = np.array([0, 0, 1, int(seed) % (2**62) + 1], dtype=np.int64)
+
+    @property
+    def best_cut(self):
+        return self.floats[_BEST]
+
+    @property
+    def moves(self):
+        return int(self.ints[_MOVE])
+
+    def run(self, moves):
+        breakout(
+            *self.csr, self.x, self.g, self.tabu_until, self.best_x, self.floats, self.ints,
+            moves, self.eps,
+        )

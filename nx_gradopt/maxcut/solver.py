@@ -1,0 +1,228 @@
+"""Max-cut: Burer–Monteiro SDP with a certified bound, hyperplane rounding, breakout search."""
+
+import math
+import os
+import time
+import warnings
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+
+import numpy as np
+import scipy.sparse as sp
+import torch
+
+from ..core.results import OptimizationResult
+from . import certificate
+from .local_search import BreakoutSearch, cut_value, descend, gains
+from .oblique import ObliqueLBFGS, add_rank, random_point
+from .rounding import hyperplane_cuts
+
+# Hyperplanes drawn per rounding; the best few start the local search.
+HYPERPLANES = 256
+STARTS = 8
+# Without a time limit the breakout search makes this many moves per node.
+MOVES_PER_NODE = 200
+# With a time limit, the SDP phase may use at most this share of it.
+SDP_TIME_SHARE = 0.6
+# Breakout search runs in slices of this many moves between clock checks.
+SLICE = 20000
+
+
+@dataclass(frozen=True)
+class MaxCutResult(OptimizationResult):
+    """What :func:`solve_max_cut` found.
+
+    ``x`` holds the spins (±1 per node, float64, CPU), ``fun`` the cut value and
+    ``upper_bound`` a certified bound on the maximum cut. ``converged`` says whether the SDP was
+    solved to ``tol`` (certified); ``nit`` counts Burer–Monteiro iterations.
+
+    Attributes
+    ----------
+    sdp_value : float
+        :math:`\\tfrac14\\operatorname{tr}(LYY^\\top)` at the returned factor: a lower bound
+        on the SDP optimum (``upper_bound`` is an upper bound on it, too).
+    factor : torch.Tensor
+        The Burer–Monteiro factor Y (n × rank, unit rows).
+    moves : int
+        Local-search moves made.
+    sdp_time : float
+        Seconds spent on the SDP and its certificate.
+    """
+
+    sdp_value: float = 0.0
+    factor: torch.Tensor | None = field(default=None, repr=False)
+    moves: int = 0
+    sdp_time: float = 0.0
+
+    @property
+    def sdp_gap(self):
+        """Relative gap between the certified bound and ``sdp_value``."""
+        if self.upper_bound == 0:
+            return 0.0
+        return (self.upper_bound - self.sdp_value) / abs(self.upper_bound)
+
+
+def default_rank(n):
+    """⌈√(2n)⌉ (no spurious local optima generically, Boumal et al.) capped for speed: rank
+    grows on its own when the certificate finds a descent direction."""
+    return max(2, min(n, math.ceil(math.sqrt(2 * n)), 24))
+
+
+def default_chains():
+    """One search chain per available core, at most 8."""
+    try:
+        cores = len(os.sched_getaffinity(0))
+    except AttributeError:  # not on Linux
+        cores = os.cpu_count() or 1
+    return max(1, min(cores, 8))
+
+
+def _adjacency(n, u, v, w, device, dtype):
+    """Symmetric CSR adjacency (both directions, duplicates summed): torch, and NumPy arrays
+    for the compiled local search."""
+    u, v, w = u.cpu().numpy(), v.cpu().numpy(), w.cpu().numpy()
+    matrix = sp.coo_matrix((np.r_[w, w], (np.r_[u, v], np.r_[v, u])), shape=(n, n)).tocsr()
+    matrix.sum_duplicates()
+    arrays = (matrix.indptr.astype(np.int64), matrix.indices.astype(np.int64), matrix.data)
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", "Sparse CSR tensor support is in beta")
+        adjacency = torch.sparse_csr_tensor(
+            *(torch.from_numpy(a) for a in arrays), (n, n), check_invariants=False
+        )
+    return adjacency.to(device=device, dtype=dtype), arrays
+
+
+def solve_sdp(adjacency, degrees, absolute_weight, *, rank, tol, max_iter, deadline, generator):
+    """Burer–Monteiro with certification checks; returns (Y, p, bound, certified, nit, why).
+
+    Every few iterations the dual shift δ that would make the gap tol/2 is tested by a
+    Cholesky factorisation; success certifies. A numerically stuck point whose slack is
+    clearly indefinite gets one more column along the offending eigenvector.
+    """
+    n = adjacency.shape[0]
+    device = adjacency.device
+    total_degree = float(degrees.sum())
+    optimizer = ObliqueLBFGS(adjacency, random_point(
+        n, rank, generator=generator, device=device, dtype=adjacency.dtype,
+    ))
+    # The gap is relative to the SDP value, or to a quarter of the total absolute weight
+    # when that is larger (mostly negative weights: the SDP value may be 0).
+    gap_scale = float(absolute_weight) / 4
+    next_check, check_cost, iterations_time = 20, 0.0, 0.0
+    reason = f"max_iter={max_iter} iterations"
+    while True:
+        started = time.perf_counter()
+        stuck = False
+        while optimizer.iterations < min(next_check, max_iter):
+            if not optimizer.step():
+                stuck = True
+                break
+            if time.perf_counter() > deadline:
+                break
+        iterations_time += time.perf_counter() - started
+        started = time.perf_counter()
+        primal = (total_degree - float(optimizer.f)) / 4
+        target = 2 * tol * max(primal, gap_scale) / n
+        S = certificate.slack_matrix(adjacency, optimizer.rowdot)
+        if certificate.is_positive_definite(S, target, device=device):
+            # A tighter shift is worth one more factorisation when factorising is cheap.
+            shift = target
+            if n <= certificate.DENSE_LIMIT and certificate.is_positive_definite(
+                S, target / 16, device=device
+            ):
+                shift = target / 16
+            return optimizer.Y, primal, primal + n * shift / 4, True, optimizer.iterations, \
+                "certified"
+        out_of_time = time.perf_counter() > deadline
+        if out_of_time or optimizer.iterations >= max_iter:
+            if out_of_time:
+                reason = "time limit"
+            estimate, _ = certificate.smallest_eigenpair(S)
+            shift = certificate.certified_shift(S, estimate, device=device)
+            return optimizer.Y, primal, primal + n * shift / 4, False, optimizer.iterations, \
+                reason
+        if stuck:
+            estimate, vector = certificate.smallest_eigenpair(S)
+            if estimate < -target:
+                direction = torch.from_numpy(vector).to(device, adjacency.dtype)
+                optimizer.set_point(add_rank(optimizer.Y, direction, adjacency))
+        check_cost = time.perf_counter() - started
+        # Checks take at most about a quarter of the time.
+        next_check = optimizer.iterations + max(
+            int(0.3 * optimizer.iterations) + 1,
+            int(3 * check_cost / max(iterations_time, 1e-9) * optimizer.iterations),
+        )
+
+
+def solve_max_cut(
+    n, u, v, w, *, rank=None, tol=1e-4, max_iter=2000, time_limit=None, max_moves=None,
+    chains=None, generator, device=None, dtype=torch.float64,
+):
+    """Max-cut of the graph with edges (u[k], v[k]) of weight w[k] (each undirected edge once).
+
+    Returns a :class:`MaxCutResult`. Self-loops must be removed by the caller.
+    """
+    start = time.perf_counter()
+    deadline = math.inf if time_limit is None else start + time_limit
+    w = w.to(torch.float64)
+    if w.numel() == 0 or not bool((w != 0).any()):
+        spins = torch.ones(n, dtype=torch.float64)
+        return MaxCutResult(
+            x=spins, fun=0.0, nit=0, converged=True, reason="no edges", upper_bound=0.0,
+            factor=torch.ones(n, 1, dtype=torch.float64), time=time.perf_counter() - start,
+        )
+    rank = default_rank(n) if rank is None else rank
+    adjacency, csr = _adjacency(n, u, v, w, device, dtype)
+    degrees = torch.zeros(n, dtype=torch.float64).index_add_(0, u.cpu(), w).index_add_(
+        0, v.cpu(), w
+    )
+    sdp_deadline = start + SDP_TIME_SHARE * time_limit if time_limit is not None else math.inf
+    Y, primal, bound, certified, nit, reason = solve_sdp(
+        adjacency, degrees, float(w.abs().sum()), rank=rank, tol=tol, max_iter=max_iter, deadline=sdp_deadline,
+        generator=generator,
+    )
+    sdp_time = time.perf_counter() - start
+
+    # Round: the best hyperplanes, each brought to a 1-flip optimum; the best few (distinct)
+    # start one breakout search each, run in parallel threads (the compiled loops release the GIL).
+    total_weight = float(w.sum())
+    spins, cuts = hyperplane_cuts(Y, adjacency, total_weight, HYPERPLANES, generator=generator)
+    order = torch.argsort(cuts.cpu(), descending=True)[:STARTS]
+    eps = 1e-9 * float(np.abs(csr[2]).max())
+    starts = {}
+    for column in order.tolist():
+        x = spins[:, column].to("cpu", torch.float64).numpy().copy()
+        descend(*csr, x, gains(*csr, x), eps)
+        x *= x[0]  # x and -x are the same cut
+        starts.setdefault(x.tobytes(), (cut_value(*csr, x), x))
+    ranked = sorted(starts.values(), key=lambda item: -item[0])
+    chains = chains or default_chains()
+    seeds = torch.randint(0, 2**62, (chains,), generator=generator).tolist()
+    searches = [
+        BreakoutSearch(*csr, ranked[k % len(ranked)][1], seed=seeds[k], eps=eps)
+        for k in range(chains)
+    ]
+    budget = (MOVES_PER_NODE * n if time_limit is None else math.inf) if max_moves is None \
+        else max_moves
+
+    def advance(search):
+        while search.moves < budget and time.perf_counter() < deadline:
+            search.run(int(min(SLICE, budget - search.moves)))
+
+    if chains == 1:
+        advance(searches[0])
+    else:
+        with ThreadPoolExecutor(chains) as pool:
+            list(pool.map(advance, searches))
+    search = max(searches, key=lambda chain: chain.best_cut)  # first of the best on ties
+    x = search.best_x.copy()
+    # Recompute gains exactly and finish at a strict 1-flip optimum.
+    descend(*csr, x, gains(*csr, x), 1e-3 * eps)
+    value = cut_value(*csr, x)
+    if x[0] < 0:
+        x = -x
+    return MaxCutResult(
+        x=torch.from_numpy(x), fun=value, nit=nit, converged=certified, reason=reason,
+        upper_bound=max(bound, value), time=time.perf_counter() - start, sdp_value=primal,
+        factor=Y.to("cpu", torch.float64), moves=sum(chain.moves for chain in searches), sdp_time=sdp_time,
+    )

@@ -1,0 +1,217 @@
+"""nx.max_cut_sdp / max_cut_sdp_result against brute force, an independent SDP and Gset."""
+
+import csv
+import math
+import pathlib
+
+import networkx as nx
+import numpy as np
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+import nx_gradopt
+from nx_gradopt import ConvergenceWarning
+from nx_gradopt.io import read_gset
+
+from .. import oracles
+from ..strategies import relabel, weighted_graphs
+
+GSET = pathlib.Path(__file__).resolve().parents[3] / "shared" / "data" / "gset"
+
+
+def one_flip_gains(G, S, weight):
+    """Cut change of moving each node to the other side (NetworkX's cut_size)."""
+    base = nx.cut_size(G, S, weight=weight)
+    return {
+        node: nx.cut_size(G, S ^ {node}, weight=weight) - base for node in G
+    }
+
+
+def check_solution(G, solution, weight="weight"):
+    S, T = solution.partition
+    assert S | T == set(G) and not S & T
+    assert solution.cut_value == pytest.approx(nx.cut_size(G, S, T, weight=weight), abs=1e-9)
+    assert solution.upper_bound >= solution.cut_value - 1e-9
+    assert solution.upper_bound >= solution.sdp_value - 1e-9
+    assert max(one_flip_gains(G, S, weight).values()) <= 1e-9
+
+
+@given(weighted_graphs(min_nodes=2, max_nodes=11, negative=True), st.integers(0, 2**16))
+def test_bound_and_cut_against_brute_force(G, seed):
+    solution = nx.max_cut_sdp_result(G, seed=seed, chains=1)
+    check_solution(G, solution)
+    optimum = oracles.brute_force_max_cut(G)
+    assert solution.upper_bound >= optimum - 1e-9
+    # Breakout search on at most 11 nodes reaches the optimum.
+    assert solution.cut_value == pytest.approx(optimum, abs=1e-9)
+    # Relabelling the nodes keeps the (optimal) value.
+    H = nx.relabel_nodes(G, {node: ("relabelled", k) for k, node in enumerate(reversed(list(G)))})
+    assert nx.max_cut_sdp(H, seed=seed + 1, chains=1)[0] == pytest.approx(optimum, abs=1e-9)
+
+
+@given(weighted_graphs(min_nodes=2, max_nodes=12, negative=True), st.integers(0, 2**16))
+def test_certified_sdp_value_matches_interior_point(G, seed):
+    solution = nx.max_cut_sdp_result(G, seed=seed, tol=1e-6, chains=1)
+    assert solution.sdp_certified
+    primal, dual = oracles.max_cut_sdp_value(G)
+    # Y's value is feasible (below the optimum), the certificate above it, 1e-6 apart.
+    assert solution.sdp_value <= dual + 1e-7 * max(1.0, abs(dual))
+    assert solution.upper_bound >= primal - 1e-7 * max(1.0, abs(primal))
+    scale = max(primal, sum(abs(w) for *_, w in G.edges(data="weight")) / 4)
+    assert solution.upper_bound - solution.sdp_value <= 1e-6 * scale + 1e-12
+
+
+def test_analytic_sdp_values():
+    # Odd cycle: n/2 (1 + cos(pi/n)); complete graph: n^2/4 (also its max cut rounded down).
+    cycle = nx.max_cut_sdp_result(nx.cycle_graph(7), seed=0, tol=1e-6)
+    assert cycle.sdp_value == pytest.approx(3.5 * (1 + math.cos(math.pi / 7)), rel=1e-6)
+    assert cycle.cut_value == 6
+    complete = nx.max_cut_sdp_result(nx.complete_graph(9), seed=0, tol=1e-6)
+    assert complete.sdp_value == pytest.approx(81 / 4, rel=1e-6)
+    assert complete.cut_value == 20
+
+
+def test_bipartite_graph_is_cut_everywhere():
+    G = nx.grid_2d_graph(6, 7)
+    cut, (S, T) = nx.max_cut_sdp(G, seed=1)
+    assert cut == G.number_of_edges()
+    assert all((u in S) != (v in S) for u, v in G.edges())
+
+
+def test_weight_none_and_missing_weights_follow_networkx():
+    G = nx.cycle_graph(6)
+    G.edges[0, 1]["weight"] = -5
+    # weight=None: every edge weighs 1; a missing attribute weighs 1.
+    assert nx.max_cut_sdp(G, weight=None, seed=0)[0] == 6
+    assert nx.max_cut_sdp(G, seed=0)[0] == 4
+    assert nx.max_cut_sdp(G, weight="other", seed=0)[0] == 6
+
+
+def test_no_edges_gives_zero_cut_and_bound():
+    solution = nx.max_cut_sdp_result(nx.empty_graph(4))
+    assert (solution.cut_value, solution.upper_bound) == (0, 0.0)
+    assert solution.partition[0] | solution.partition[1] == set(range(4))
+
+
+def test_self_loops_do_not_count():
+    G = nx.path_graph(4)
+    G.add_edge(2, 2, weight=100)
+    cut, (S, T) = nx.max_cut_sdp(G, seed=0)
+    assert cut == 3 == nx.cut_size(G, S, T, weight="weight")
+
+
+def test_reproducible_with_a_seed():
+    G = nx.gnp_random_graph(60, 0.2, seed=3)
+    first = nx.max_cut_sdp_result(G, seed=7, chains=2, max_moves=5000)
+    second = nx.max_cut_sdp_result(G, seed=7, chains=2, max_moves=5000)
+    assert first.partition == second.partition
+    assert np.array_equal(first.factor, second.factor)
+
+
+def test_low_rank_escapes_and_certifies():
+    G = nx.gnp_random_graph(80, 0.3, seed=5)
+    solution = nx.max_cut_sdp_result(G, rank=2, seed=0, max_moves=1000)
+    reference = nx.max_cut_sdp_result(G, seed=1, max_moves=1000)
+    assert solution.sdp_certified
+    assert solution.factor.shape[1] > 2
+    assert solution.sdp_value == pytest.approx(reference.sdp_value, rel=2e-4)
+
+
+def test_time_limit_keeps_a_valid_bound():
+    G = nx.gnp_random_graph(300, 0.1, seed=2)
+    with pytest.warns(ConvergenceWarning, match="raise max_iter or time_limit"):
+        solution = nx.max_cut_sdp_result(G, seed=0, max_iter=3)
+    check_solution(G, solution)
+    assert not solution.sdp_certified
+    certified = nx.max_cut_sdp_result(G, seed=0, max_moves=0)
+    assert solution.upper_bound >= certified.sdp_value
+
+
+def test_backend_dispatch_matches_default():
+    G = nx.les_miserables_graph()
+    TG = nx_gradopt.from_networkx(G, weight="weight")
+    cut, (S, T) = nx.max_cut_sdp(TG, seed=4, chains=1)
+    assert cut == pytest.approx(nx.max_cut_sdp(G, seed=4, chains=1)[0])
+    assert S | T == set(G)
+
+
+def test_beats_one_exchange_on_a_weighted_graph():
+    G = nx.les_miserables_graph()
+    ours = nx.max_cut_sdp(G, seed=0)[0]
+    theirs = nx.approximation.one_exchange(G, weight="weight", seed=0)[0]
+    assert ours >= theirs
+
+
+@pytest.mark.skipif(not GSET.is_dir(), reason="needs ../shared/data/gset")
+def test_gset_g11_bound_and_cut():
+    best = {row["instance"]: float(row["best_known"]) for row in
+            csv.DictReader(open(GSET / "best_known.csv"))}
+    G = read_gset(GSET / "G11")
+    solution = nx.max_cut_sdp_result(G, seed=0, time_limit=6)
+    check_solution(G, solution)
+    # Certified SDP value of G11 (issue 5): 629.165; best known cut 564.
+    assert solution.sdp_certified
+    assert best["G11"] <= solution.upper_bound <= 629.165 * (1 + 1e-4) + 1e-3
+    assert solution.cut_value >= 0.99 * best["G11"]
+
+
+@pytest.mark.parametrize(
+    ("graph", "error", "match"),
+    [
+        (nx.DiGraph([(0, 1)]), nx.NetworkXNotImplemented, "directed"),
+        (nx.MultiGraph([(0, 1)]), nx.NetworkXNotImplemented, "multigraph"),
+        (nx.empty_graph(1), nx.NetworkXError, "less than two nodes"),
+    ],
+)
+def test_bad_graphs(graph, error, match):
+    with pytest.raises(error, match=match):
+        nx.max_cut_sdp(graph)
+
+
+@pytest.mark.parametrize(
+    ("options", "match"),
+    [
+        ({"rank": 1}, r"`rank` must be an integer with 2 <= rank <= n = 5; got 1"),
+        ({"rank": 6}, r"`rank`.*got 6"),
+        ({"rank": 2.5}, r"`rank`.*got 2.5"),
+        ({"rank": True}, r"`rank`.*got True"),
+        ({"tol": 0}, r"`tol` must be a positive finite number; got 0"),
+        ({"max_iter": 0}, r"`max_iter`"),
+        ({"time_limit": -1.0}, r"`time_limit`"),
+        ({"max_moves": -1}, r"`max_moves`"),
+        ({"chains": 0}, r"`chains`"),
+        ({"seed": "x"}, r"`seed`"),
+    ],
+)
+def test_bad_options(options, match):
+    G = nx.cycle_graph(5)
+    with pytest.raises(ValueError, match=match):
+        nx.max_cut_sdp(G, **options)
+
+
+@pytest.mark.parametrize(
+    ("value", "error", "match"),
+    [
+        (float("nan"), ValueError, r"`weight` 'weight' of edge \(1, 2\) must be finite; got nan"),
+        (float("inf"), ValueError, r"must be finite; got inf"),
+        ("heavy", TypeError, r"must be a real number; got 'heavy'"),
+    ],
+)
+def test_bad_weights_and_input_untouched(value, error, match):
+    G = nx.path_graph(4)
+    G.edges[1, 2]["weight"] = value
+    before = nx.to_dict_of_dicts(G)
+    with pytest.raises(error, match=match):
+        nx.max_cut_sdp(G)
+    assert nx.to_dict_of_dicts(G) == before
+
+
+def test_input_graph_not_mutated():
+    G = relabel(nx.gnp_random_graph(15, 0.4, seed=1), "str")
+    for u, v in G.edges():
+        G.edges[u, v]["weight"] = 2.0
+    G.graph["name"] = "kept"
+    before = (nx.to_dict_of_dicts(G), dict(G.nodes(data=True)), dict(G.graph))
+    nx.max_cut_sdp_result(G, seed=0)
+    assert (nx.to_dict_of_dicts(G), dict(G.nodes(data=True)), dict(G.graph)) == before
