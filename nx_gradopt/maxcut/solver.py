@@ -92,7 +92,10 @@ def _adjacency(n, u, v, w, device, dtype):
     return adjacency.to(device=device, dtype=dtype), arrays
 
 
-def solve_sdp(adjacency, degrees, absolute_weight, *, rank, tol, max_iter, deadline, generator):
+def solve_sdp(
+    adjacency, degrees, absolute_weight, *, rank, tol, max_iter, deadline, generator,
+    certificate_deadline=math.inf,
+):
     """Burer–Monteiro with certification checks; returns (Y, p, bound, certified, nit, why).
 
     Every few iterations the dual shift δ that would make the gap tol/2 is tested by a
@@ -108,7 +111,9 @@ def solve_sdp(adjacency, degrees, absolute_weight, *, rank, tol, max_iter, deadl
     # The gap is relative to the SDP value, or to a quarter of the total absolute weight
     # when that is larger (mostly negative weights: the SDP value may be 0).
     gap_scale = float(absolute_weight) / 4
-    next_check, check_cost, iterations_time = 20, 0.0, 0.0
+    # A sparse factorisation costs as much as ~50 iterations on large graphs: check later.
+    next_check = 20 if n <= certificate.DENSE_LIMIT else 60
+    check_cost, iterations_time = 0.0, 0.0
     reason = f"max_iter={max_iter} iterations"
     while True:
         started = time.perf_counter()
@@ -124,7 +129,9 @@ def solve_sdp(adjacency, degrees, absolute_weight, *, rank, tol, max_iter, deadl
         primal = (total_degree - float(optimizer.f)) / 4
         target = 2 * tol * max(primal, gap_scale) / n
         S = certificate.slack_matrix(adjacency, optimizer.rowdot)
-        if certificate.is_positive_definite(S, target, device=device):
+        affordable = time.perf_counter() + certificate.factorisation_seconds(n) \
+            <= certificate_deadline
+        if affordable and certificate.is_positive_definite(S, target, device=device):
             # A tighter shift is worth one more factorisation when factorising is cheap.
             shift = target
             if n <= certificate.DENSE_LIMIT and certificate.is_positive_definite(
@@ -137,8 +144,13 @@ def solve_sdp(adjacency, degrees, absolute_weight, *, rank, tol, max_iter, deadl
         if out_of_time or optimizer.iterations >= max_iter:
             if out_of_time:
                 reason = "time limit"
-            estimate, _ = certificate.smallest_eigenpair(S)
-            shift = certificate.certified_shift(S, estimate, device=device)
+                start = 4 * target  # no time for an eigenvalue estimate
+            else:
+                estimate, _ = certificate.smallest_eigenpair(S)
+                start = max(-estimate, 0.0) * (1 + 1e-6) + target / 16
+            shift = certificate.certified_shift(
+                S, start, device=device, deadline=certificate_deadline
+            )
             return optimizer.Y, primal, primal + n * shift / 4, False, optimizer.iterations, \
                 reason
         if stuck:
@@ -176,10 +188,14 @@ def solve_max_cut(
     degrees = torch.zeros(n, dtype=torch.float64).index_add_(0, u.cpu(), w).index_add_(
         0, v.cpu(), w
     )
-    sdp_deadline = start + SDP_TIME_SHARE * time_limit if time_limit is not None else math.inf
+    sdp_deadline = certificate_deadline = math.inf
+    if time_limit is not None:
+        sdp_deadline = start + SDP_TIME_SHARE * time_limit
+        # Past this, a bound that is not yet proven comes from Gershgorin (no factorisation).
+        certificate_deadline = start + 0.8 * time_limit
     Y, primal, bound, certified, nit, reason = solve_sdp(
         adjacency, degrees, float(w.abs().sum()), rank=rank, tol=tol, max_iter=max_iter, deadline=sdp_deadline,
-        generator=generator,
+        generator=generator, certificate_deadline=certificate_deadline,
     )
     sdp_time = time.perf_counter() - start
 
