@@ -78,6 +78,32 @@ def _flip(indptr, indices, data, x, g, i):
 
 
 @njit(cache=True, nogil=True)
+def _track(improving, where, g, i, eps):
+    """Keep ``improving[:count]`` (count in ``improving[-1]``) = the nodes with gain > eps;
+    ``where[i]`` is i's position there or -1. O(1) per change."""
+    count = improving[-1]
+    if g[i] > eps:
+        if where[i] < 0:
+            improving[count] = i
+            where[i] = count
+            improving[-1] = count + 1
+    elif where[i] >= 0:
+        last = improving[count - 1]
+        improving[where[i]] = last
+        where[last] = where[i]
+        where[i] = -1
+        improving[-1] = count - 1
+
+
+@njit(cache=True, nogil=True)
+def _flip_tracked(indptr, indices, data, x, g, i, improving, where, eps):
+    _flip(indptr, indices, data, x, g, i)
+    _track(improving, where, g, i, eps)
+    for k in range(indptr[i], indptr[i + 1]):
+        _track(improving, where, g, indices[k], eps)
+
+
+@njit(cache=True, nogil=True)
 def descend(indptr, indices, data, x, g, eps):
     """Steepest 1-flip ascent until no flip gains more than ``eps``; returns the total gain."""
     total = 0.0
@@ -96,12 +122,14 @@ def descend(indptr, indices, data, x, g, eps):
 
 
 @njit(cache=True, nogil=True)
-def breakout(indptr, indices, data, x, g, tabu_until, best_x, floats, ints, moves, eps):
+def breakout(indptr, indices, data, x, g, tabu_until, best_x, floats, ints, moves, eps,
+             improving, where):
     """Run breakout local search for about ``moves`` moves, updating the state in place.
 
     ``floats`` holds the current cut, the best cut and the previous local optimum's cut;
     ``ints`` the move counter, the count of non-improving optima, the jump length L and the
     random state. ``best_x`` receives every new best cut (always a 1-flip local optimum).
+    ``improving`` and ``where`` list the nodes whose gain exceeds ``eps`` (see ``_track``).
     """
     n = x.shape[0]
     jump_min = max(1, int(JUMP_MIN_FRACTION * n))
@@ -109,18 +137,18 @@ def breakout(indptr, indices, data, x, g, tabu_until, best_x, floats, ints, move
     tenure_span = max(1, n // 10 - TENURE_MIN)
     stop = ints[_MOVE] + moves
     while ints[_MOVE] < stop:
-        # Steepest descent to a local optimum.
-        while True:
-            best_i = 0
-            best_gain = g[0]
-            for i in range(1, n):
-                if g[i] > best_gain:
+        # Steepest descent to a local optimum, over the nodes that can still improve (after
+        # a perturbation, few): the list replaces a scan of all n gains.
+        while improving[-1] > 0:
+            best_i = improving[0]
+            best_gain = g[best_i]
+            for k in range(1, improving[-1]):
+                i = improving[k]
+                if g[i] > best_gain or (g[i] == best_gain and i < best_i):
                     best_gain = g[i]
                     best_i = i
-            if best_gain <= eps:
-                break
             floats[_CUT] += best_gain
-            _flip(indptr, indices, data, x, g, best_i)
+            _flip_tracked(indptr, indices, data, x, g, best_i, improving, where, eps)
             ints[_MOVE] += 1
             tabu_until[best_i] = ints[_MOVE] + TENURE_MIN + int(_random(ints) * tenure_span)
         if floats[_CUT] > floats[_BEST] + eps:
@@ -158,7 +186,7 @@ def breakout(indptr, indices, data, x, g, tabu_until, best_x, floats, ints, move
             else:
                 chosen = int(_random(ints) * n)
             floats[_CUT] += g[chosen]
-            _flip(indptr, indices, data, x, g, chosen)
+            _flip_tracked(indptr, indices, data, x, g, chosen, improving, where, eps)
             tabu_until[chosen] = move + TENURE_MIN + int(_random(ints) * tenure_span)
 
 
@@ -177,6 +205,9 @@ class BreakoutSearch:
         self.floats = np.array([cut, cut, cut])
         # xorshift needs a non-zero state.
         self.ints = np.array([0, 0, 1, int(seed) % (2**62) + 1], dtype=np.int64)
+        n = self.x.shape[0]
+        self.improving = np.zeros(n + 1, dtype=np.int64)  # empty: x is a local optimum
+        self.where = np.full(n, -1, dtype=np.int64)
 
     @property
     def best_cut(self):
@@ -189,5 +220,5 @@ class BreakoutSearch:
     def run(self, moves):
         breakout(
             *self.csr, self.x, self.g, self.tabu_until, self.best_x, self.floats, self.ints,
-            moves, self.eps,
+            moves, self.eps, self.improving, self.where,
         )

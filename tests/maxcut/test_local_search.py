@@ -62,4 +62,7 @@ def test_breakout_search_finds_the_optimum_and_repeats_with_a_seed():
         assert search.best_cut == pytest.approx(cut_value(*csr, search.best_x))
         assert search.best_cut == pytest.approx(oracles.brute_force_max_cut(G))
         assert np.allclose(search.g, gains(*csr, search.x))
+        # The list of improving nodes is exactly the nodes with a positive gain.
+        listed = set(search.improving[: search.improving[-1]].tolist())
+        assert listed == set(np.flatnonzero(search.g > 1e-9).tolist())
     assert np.array_equal(*runs)
