@@ -168,6 +168,40 @@ def solve_sdp(
         next_check = int(growth * optimizer.iterations) + 1
 
 
+def _rounded_starts(Y, adjacency, csr, total_weight, eps, generator):
+    """The best hyperplane roundings of Y, each brought to a 1-flip optimum, distinct, best
+    first."""
+    spins, cuts = hyperplane_cuts(Y, adjacency, total_weight, HYPERPLANES, generator=generator)
+    starts = {}
+    for column in torch.argsort(cuts.cpu(), descending=True)[:STARTS].tolist():
+        x = spins[:, column].to("cpu", torch.float64).numpy().copy()
+        descend(*csr, x, gains(*csr, x), eps)
+        x *= x[0]  # x and -x are the same cut
+        starts.setdefault(x.tobytes(), (cut_value(*csr, x), x))
+    return [x for _, x in sorted(starts.values(), key=lambda item: -item[0])]
+
+
+def _breakout_searches(csr, starts, chains, budget, deadline, eps, generator):
+    """One breakout search per chain from the best starts (cycled), run in parallel threads
+    (the compiled loops release the GIL) for ``budget`` moves each or until ``deadline``."""
+    seeds = torch.randint(0, 2**62, (chains,), generator=generator).tolist()
+    searches = [
+        BreakoutSearch(*csr, starts[k % len(starts)], seed=seeds[k], eps=eps)
+        for k in range(chains)
+    ]
+
+    def advance(search):
+        while search.moves < budget and time.perf_counter() < deadline:
+            search.run(int(min(SLICE, budget - search.moves)))
+
+    if chains == 1:
+        advance(searches[0])
+    else:
+        with ThreadPoolExecutor(chains) as pool:
+            list(pool.map(advance, searches))
+    return searches
+
+
 def solve_max_cut(
     n, u, v, w, *, rank=None, tol=1e-4, max_iter=2000, time_limit=None, max_moves=None,
     chains=None, generator, device=None, dtype=torch.float64,
@@ -196,42 +230,18 @@ def solve_max_cut(
         # Past this, a bound that is not yet proven comes from Gershgorin (no factorisation).
         certificate_deadline = start + 0.8 * time_limit
     Y, primal, bound, certified, nit, reason = solve_sdp(
-        adjacency, degrees, float(w.abs().sum()), rank=rank, tol=tol, max_iter=max_iter, deadline=sdp_deadline,
-        generator=generator, certificate_deadline=certificate_deadline,
+        adjacency, degrees, float(w.abs().sum()), rank=rank, tol=tol, max_iter=max_iter,
+        deadline=sdp_deadline, generator=generator, certificate_deadline=certificate_deadline,
     )
     sdp_time = time.perf_counter() - start
 
-    # Round: the best hyperplanes, each brought to a 1-flip optimum; the best few (distinct)
-    # start one breakout search each, run in parallel threads (the compiled loops release the GIL).
-    total_weight = float(w.sum())
-    spins, cuts = hyperplane_cuts(Y, adjacency, total_weight, HYPERPLANES, generator=generator)
-    order = torch.argsort(cuts.cpu(), descending=True)[:STARTS]
     eps = 1e-9 * float(np.abs(csr[2]).max())
-    starts = {}
-    for column in order.tolist():
-        x = spins[:, column].to("cpu", torch.float64).numpy().copy()
-        descend(*csr, x, gains(*csr, x), eps)
-        x *= x[0]  # x and -x are the same cut
-        starts.setdefault(x.tobytes(), (cut_value(*csr, x), x))
-    ranked = sorted(starts.values(), key=lambda item: -item[0])
+    starts = _rounded_starts(Y, adjacency, csr, float(w.sum()), eps, generator)
     chains = chains or default_chains()
-    seeds = torch.randint(0, 2**62, (chains,), generator=generator).tolist()
-    searches = [
-        BreakoutSearch(*csr, ranked[k % len(ranked)][1], seed=seeds[k], eps=eps)
-        for k in range(chains)
-    ]
-    budget = (MOVES_PER_NODE * n if time_limit is None else math.inf) if max_moves is None \
-        else max_moves
-
-    def advance(search):
-        while search.moves < budget and time.perf_counter() < deadline:
-            search.run(int(min(SLICE, budget - search.moves)))
-
-    if chains == 1:
-        advance(searches[0])
-    else:
-        with ThreadPoolExecutor(chains) as pool:
-            list(pool.map(advance, searches))
+    budget = MOVES_PER_NODE * n if max_moves is None and time_limit is None else max_moves
+    searches = _breakout_searches(
+        csr, starts, chains, math.inf if budget is None else budget, deadline, eps, generator
+    )
     search = max(searches, key=lambda chain: chain.best_cut)  # first of the best on ties
     x = search.best_x.copy()
     # Recompute gains exactly and finish at a strict 1-flip optimum.
@@ -242,5 +252,6 @@ def solve_max_cut(
     return MaxCutResult(
         x=torch.from_numpy(x), fun=value, nit=nit, converged=certified, reason=reason,
         upper_bound=max(bound, value), time=time.perf_counter() - start, sdp_value=primal,
-        factor=Y.to("cpu", torch.float64), moves=sum(chain.moves for chain in searches), sdp_time=sdp_time,
+        factor=Y.to("cpu", torch.float64), moves=sum(chain.moves for chain in searches),
+        sdp_time=sdp_time,
     )

@@ -21,7 +21,10 @@ def test_positive_definite_test_agrees_with_the_spectrum(n):
         M = M - sp.identity(n, format="csc")
     else:
         M = sp.csc_matrix(symmetric(n, n))
-    lowest = np.linalg.eigvalsh(M.toarray())[0] if n <= 2000 else -1 + 2 - 2 * np.cos(np.pi / (n + 1))
+    if n <= 2000:
+        lowest = np.linalg.eigvalsh(M.toarray())[0]
+    else:  # path Laplacian: 2 - 2 cos(pi / (n + 1)), minus the identity
+        lowest = 1 - 2 * np.cos(np.pi / (n + 1))
     assert certificate.is_positive_definite(M, -lowest + 1e-6)
     assert not certificate.is_positive_definite(M, -lowest - 1e-6)
 
