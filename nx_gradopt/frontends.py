@@ -292,8 +292,24 @@ _MAX_CUT_OPTIONS_DOC = r"""
 """
 
 
+_MAX_CUT_RAISES_DOC = """
+    Raises
+    ------
+    NetworkXNotImplemented
+        If G is directed or a multigraph.
+    NetworkXError
+        If G has fewer than two nodes.
+    TypeError
+        If a weight is not a real number.
+    ValueError
+        If a weight is NaN or infinite, or an option is not valid.
+"""
+
+
 def _add_max_cut_doc(function):
-    function.__doc__ = function.__doc__.replace("    MAX_CUT_OPTIONS\n", _MAX_CUT_OPTIONS_DOC[1:])
+    function.__doc__ = function.__doc__.replace(
+        "    MAX_CUT_OPTIONS\n", _MAX_CUT_OPTIONS_DOC[1:]
+    ).replace("    MAX_CUT_RAISES\n", _MAX_CUT_RAISES_DOC[1:])
     return function
 
 
@@ -325,16 +341,7 @@ def max_cut_sdp(
     partition : tuple of sets
         ``(S, T)``: S holds the first node of G; together they cover G's nodes, disjointly.
 
-    Raises
-    ------
-    NetworkXNotImplemented
-        If G is directed or a multigraph.
-    NetworkXError
-        If G has fewer than two nodes.
-    TypeError
-        If a weight is not a real number.
-    ValueError
-        If a weight is NaN or infinite, or an option is not valid.
+    MAX_CUT_RAISES
 
     Warns
     -----
@@ -411,16 +418,7 @@ def max_cut_sdp_result(
         ``sdp_certified``, ``factor`` and ``nodes`` (the factor's row order), ``iterations``,
         ``moves``, ``time`` and ``sdp_time``.
 
-    Raises
-    ------
-    NetworkXNotImplemented
-        If G is directed or a multigraph.
-    NetworkXError
-        If G has fewer than two nodes.
-    TypeError
-        If a weight is not a real number.
-    ValueError
-        If a weight is NaN or infinite, or an option is not valid.
+    MAX_CUT_RAISES
 
     Warns
     -----
