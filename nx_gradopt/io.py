@@ -2,6 +2,8 @@
 
 - Gset / rudy (max-cut): a header line ``n m``, then ``m`` lines ``i j w`` with 1-based
   node numbers; w is an integer or a real (Gset uses 1 and -1). Nodes are 0..n-1 here.
+- QAPLIB (quadratic assignment): ``n``, then the n x n matrices A and B, numbers separated by
+  any whitespace; a solution file holds ``n`` and the objective, then a 1-based permutation.
 """
 
 import os
@@ -9,7 +11,7 @@ import os
 import networkx as nx
 import numpy as np
 
-__all__ = ["read_gset", "write_gset"]
+__all__ = ["read_gset", "read_qaplib", "read_qaplib_solution", "write_gset"]
 
 
 def _open(path, mode):
@@ -117,3 +119,81 @@ def write_gset(G, path, weight="weight"):
     finally:
         if close:
             handle.close()
+
+
+def _numbers(path):
+    handle, close = _open(path, "r")
+    try:
+        return handle.read().replace(",", " ").split()  # some files separate by commas
+    finally:
+        if close:
+            handle.close()
+
+
+def read_qaplib(path):
+    """Read a QAPLIB instance: the matrices A and B of min over permutations p of
+    :math:`\\sum_{ij} A_{ij} B_{p(i) p(j)}` (Koopmans–Beckmann).
+
+    Parameters
+    ----------
+    path : path or file object
+        A QAPLIB ``.dat`` file.
+
+    Returns
+    -------
+    A, B : numpy.ndarray
+        Two n x n float64 arrays, in the file's order (in QAPLIB usually flow, distance).
+
+    Raises
+    ------
+    ValueError
+        If the file does not hold n and then exactly 2 n² numbers.
+
+    Examples
+    --------
+    >>> import io
+    >>> A, B = read_qaplib(io.StringIO("2\\n0 1\\n1 0\\n\\n0 5\\n5 0\\n"))
+    >>> A.shape, float(B[0, 1])
+    ((2, 2), 5.0)
+    """
+    tokens = _numbers(path)
+    try:
+        n = int(tokens[0])
+        values = np.array([float(token) for token in tokens[1:]], dtype=np.float64)
+    except (IndexError, ValueError):
+        raise ValueError("QAPLIB file must hold n and then two n x n matrices of numbers") \
+            from None
+    if n < 1 or values.size != 2 * n * n:
+        raise ValueError(
+            f"QAPLIB file announces n={n}, so 2 n^2 = {2 * n * n} numbers; it has {values.size}"
+        )
+    return values[: n * n].reshape(n, n), values[n * n:].reshape(n, n)
+
+
+def read_qaplib_solution(path):
+    """Read a QAPLIB ``.sln`` file: the objective and the permutation (0-based).
+
+    Returns
+    -------
+    objective : int or float
+        The objective value stated in the file.
+    permutation : numpy.ndarray
+        ``permutation[i]`` is the location of facility i, numbered from 0. A few files (kra30a
+        in the shared set) list the inverse permutation: check the objective both ways.
+
+    Raises
+    ------
+    ValueError
+        If the file does not hold n, the objective and a permutation of 1..n.
+    """
+    tokens = _numbers(path)
+    try:
+        n = int(tokens[0])
+        objective = float(tokens[1])
+        permutation = np.array([int(token) for token in tokens[2:]], dtype=np.int64) - 1
+    except (IndexError, ValueError):
+        raise ValueError("QAPLIB solution must hold n, the objective and a permutation") \
+            from None
+    if permutation.size != n or not np.array_equal(np.sort(permutation), np.arange(n)):
+        raise ValueError(f"QAPLIB solution must list a permutation of 1..{n}")
+    return (int(objective) if objective.is_integer() else objective), permutation

@@ -57,3 +57,55 @@ def test_reads_gset_g14_from_disk(tmp_path):
     write_gset(G, tmp_path / "copy")
     H = read_gset(tmp_path / "copy")
     assert nx.utils.edges_equal(G.edges(data="weight"), H.edges(data="weight"))
+
+
+QAPLIB = GSET.parent / "qaplib"
+
+
+@pytest.mark.skipif(not QAPLIB.is_dir(), reason="needs ../shared/data/qaplib")
+def test_qaplib_solutions_reach_the_published_optima():
+    import csv
+
+    import numpy as np
+
+    from nx_gradopt.io import read_qaplib, read_qaplib_solution
+
+    optima = {row["name"]: float(row["optimum"]) for row in csv.DictReader(
+        open(QAPLIB / "optima.csv"))}
+    solutions = sorted(QAPLIB.glob("*.sln"))
+    assert solutions
+    for path in solutions:
+        A, B = read_qaplib(path.with_suffix(".dat"))
+        objective, p = read_qaplib_solution(path)
+        assert A.shape == B.shape == (len(p), len(p))
+        q = np.argsort(p)  # a few files list the inverse permutation
+        values = {(A * B[np.ix_(p, p)]).sum(), (A * B[np.ix_(q, q)]).sum()}
+        assert objective == optima[path.stem]
+        assert objective in values
+
+
+@pytest.mark.parametrize(
+    ("text", "match"),
+    [
+        ("", "must hold n and then two"),
+        ("2\n1 2 3 4\n5 6 7\n", r"announces n=2, so 2 n\^2 = 8 numbers; it has 7"),
+        ("2\n1 x 3 4 5 6 7 8\n", "must hold n and then two"),
+    ],
+)
+def test_malformed_qaplib_files(text, match):
+    from nx_gradopt.io import read_qaplib
+
+    with pytest.raises(ValueError, match=match):
+        read_qaplib(io.StringIO(text))
+
+
+@pytest.mark.parametrize(
+    ("text", "match"),
+    [("3 10\n1 2\n", r"permutation of 1..3"), ("3 10\n1 1 2\n", r"permutation of 1..3"),
+     ("3\n", "must hold n, the objective")],
+)
+def test_malformed_qaplib_solutions(text, match):
+    from nx_gradopt.io import read_qaplib_solution
+
+    with pytest.raises(ValueError, match=match):
+        read_qaplib_solution(io.StringIO(text))
