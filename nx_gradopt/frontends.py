@@ -386,12 +386,11 @@ def max_cut_sdp(
     """
     from .convert import from_networkx
 
-    solution = _max_cut_sdp_result(
+    return _max_cut_sdp(
         from_networkx(G, weight=weight), weight, rank=rank, tol=tol, max_iter=max_iter,
         time_limit=time_limit, max_moves=max_moves, chains=chains, seed=seed, device=device,
         dtype=dtype,
     )
-    return solution.cut_value, solution.partition
 
 
 @not_implemented_for("directed")

@@ -39,14 +39,9 @@ def rounding_margin(diagonal, n):
     return 2 * gamma / (1 - gamma) * float(np.abs(diagonal).sum()) + 1e-300
 
 
-def slack_matrix(adjacency, rowdot):
-    """S = A - Diag(λ) as a SciPy CSC matrix (float64, on the CPU)."""
-    A = adjacency.to("cpu", torch.float64)
-    n = A.shape[0]
-    A = sp.csr_matrix(
-        (A.values().numpy(), A.col_indices().numpy(), A.crow_indices().numpy()), shape=(n, n)
-    )
-    return (A - sp.diags(rowdot.to("cpu", torch.float64).numpy())).tocsc()
+def slack_matrix(matrix, rowdot):
+    """S = A - Diag(λ) as a SciPy CSC matrix (float64, on the CPU), A a SciPy matrix."""
+    return (matrix - sp.diags(rowdot.to("cpu", torch.float64).numpy())).tocsc()
 
 
 def factorisation_seconds(n):

@@ -78,39 +78,43 @@ def default_chains():
 
 
 def _adjacency(n, u, v, w, device, dtype):
-    """Symmetric CSR adjacency (both directions, duplicates summed): torch, and NumPy arrays
-    for the compiled local search."""
+    """Symmetric adjacency (both directions, duplicates summed), built once: a torch CSR
+    tensor for the iterations and a float64 SciPy CSR matrix (int64 indices) for the
+    certificate and the compiled local search."""
     u, v, w = u.cpu().numpy(), v.cpu().numpy(), w.cpu().numpy()
     matrix = sp.coo_matrix((np.r_[w, w], (np.r_[u, v], np.r_[v, u])), shape=(n, n)).tocsr()
     matrix.sum_duplicates()
-    arrays = (matrix.indptr.astype(np.int64), matrix.indices.astype(np.int64), matrix.data)
+    matrix.indptr = matrix.indptr.astype(np.int64)
+    matrix.indices = matrix.indices.astype(np.int64)
     with warnings.catch_warnings():
         warnings.filterwarnings("ignore", "Sparse CSR tensor support is in beta")
         adjacency = torch.sparse_csr_tensor(
-            *(torch.from_numpy(a) for a in arrays), (n, n), check_invariants=False
+            torch.from_numpy(matrix.indptr), torch.from_numpy(matrix.indices),
+            torch.from_numpy(matrix.data), (n, n), check_invariants=False,
         )
-    return adjacency.to(device=device, dtype=dtype), arrays
+    return adjacency.to(device=device, dtype=dtype), matrix
 
 
 def solve_sdp(
-    adjacency, degrees, absolute_weight, *, rank, tol, max_iter, deadline, generator,
+    adjacency, matrix, *, rank, tol, max_iter, deadline, generator,
     certificate_deadline=math.inf,
 ):
     """Burer–Monteiro with certification checks; returns (Y, p, bound, certified, nit, why).
 
     Every few iterations the dual shift δ that would make the gap tol/2 is tested by a
     Cholesky factorisation; success certifies. A numerically stuck point whose slack is
-    clearly indefinite gets one more column along the offending eigenvector.
+    clearly indefinite gets one more column along the offending eigenvector. ``matrix`` is
+    the adjacency as a SciPy CSR matrix.
     """
     n = adjacency.shape[0]
     device = adjacency.device
-    total_degree = float(degrees.sum())
+    total_degree = float(matrix.data.sum())
     optimizer = ObliqueLBFGS(adjacency, random_point(
         n, rank, generator=generator, device=device, dtype=adjacency.dtype,
     ))
     # The gap is relative to the SDP value, or to a quarter of the total absolute weight
     # when that is larger (mostly negative weights: the SDP value may be 0).
-    gap_scale = float(absolute_weight) / 4
+    gap_scale = float(np.abs(matrix.data).sum()) / 8  # each edge is stored twice
     # Checks at geometrically spaced iterations (counts only, so a seed repeats exactly),
     # sparser where a factorisation costs more iterations (~40 at 2 000 nodes, ~100 at 5 000).
     if n <= 1000:
@@ -130,7 +134,7 @@ def solve_sdp(
                 break
         primal = (total_degree - float(optimizer.f)) / 4
         target = 2 * tol * max(primal, gap_scale) / n
-        S = certificate.slack_matrix(adjacency, optimizer.rowdot)
+        S = certificate.slack_matrix(matrix, optimizer.rowdot)
         affordable = time.perf_counter() + certificate.factorisation_seconds(n) \
             <= certificate_deadline
         if affordable and certificate.is_positive_definite(S, target, device=device):
@@ -220,17 +224,15 @@ def solve_max_cut(
             factor=torch.ones(n, 1, dtype=torch.float64), time=time.perf_counter() - start,
         )
     rank = default_rank(n) if rank is None else rank
-    adjacency, csr = _adjacency(n, u, v, w, device, dtype)
-    degrees = torch.zeros(n, dtype=torch.float64).index_add_(0, u.cpu(), w).index_add_(
-        0, v.cpu(), w
-    )
+    adjacency, matrix = _adjacency(n, u, v, w, device, dtype)
+    csr = (matrix.indptr, matrix.indices, matrix.data)
     sdp_deadline = certificate_deadline = math.inf
     if time_limit is not None:
         sdp_deadline = start + SDP_TIME_SHARE * time_limit
         # Past this, a bound that is not yet proven comes from Gershgorin (no factorisation).
         certificate_deadline = start + 0.8 * time_limit
     Y, primal, bound, certified, nit, reason = solve_sdp(
-        adjacency, degrees, float(w.abs().sum()), rank=rank, tol=tol, max_iter=max_iter,
+        adjacency, matrix, rank=rank, tol=tol, max_iter=max_iter,
         deadline=sdp_deadline, generator=generator, certificate_deadline=certificate_deadline,
     )
     sdp_time = time.perf_counter() - start
