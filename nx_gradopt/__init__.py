@@ -11,6 +11,11 @@ import sys
 __version__ = "0.1.0"
 
 _LAZY = {
+    "graph_match": "nx_gradopt.frontends",
+    "graph_match_result": "nx_gradopt.frontends",
+    "GraphMatchSolution": "nx_gradopt.frontends",
+    "quadratic_assignment": "nx_gradopt.matching",
+    "QAPResult": "nx_gradopt.matching",
     "max_cut_sdp": "nx_gradopt.frontends",
     "max_cut_sdp_result": "nx_gradopt.frontends",
     "MaxCutSolution": "nx_gradopt.frontends",

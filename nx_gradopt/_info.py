@@ -49,6 +49,8 @@ IMPLEMENTED_FUNCTIONS = {
     "normalized_laplacian_matrix": "Built from the converted sparse graph; SciPy CSR array.",
 }
 NEW_FUNCTIONS = {
+    "graph_match": "FAQ and GOAT Frank–Wolfe network alignment, batched starts, seeds, padding.",
+    "graph_match_result": "graph_match with the objective and convergence details.",
     "max_cut_sdp": "Burer–Monteiro SDP, certified bound, breakout local search.",
     "max_cut_sdp_result": "max_cut_sdp with the certified bound and the SDP solution.",
     "optimize_algebraic_connectivity": "Smoothed L-BFGS-B with a certified upper bound.",

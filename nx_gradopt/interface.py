@@ -49,6 +49,8 @@ class BackendInterface:
     normalized_laplacian_matrix = staticmethod(spectral.normalized_laplacian_matrix)
 
     # Our new functions.
+    graph_match = staticmethod(frontends._graph_match)
+    graph_match_result = staticmethod(frontends._graph_match_result)
     max_cut_sdp = staticmethod(frontends._max_cut_sdp)
     max_cut_sdp_result = staticmethod(frontends._max_cut_sdp_result)
     optimize_edge_weights = staticmethod(frontends._optimize_edge_weights)
