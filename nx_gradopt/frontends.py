@@ -473,8 +473,8 @@ _GRAPH_MATCH_OPTIONS_DOC = """
     maximize : bool, optional (default=True)
         Maximise the objective (alignment); False minimises it (a QAP such as QAPLIB's).
     n_init : int, optional (default=1)
-        Starts: the barycenter, then randomised doubly stochastic ones, run as one batch;
-        the best result is kept.
+        Starts: the barycenter, then random permutations, run as one batch; the best result
+        is kept.
     max_iter : int, optional (default=30)
         Frank–Wolfe iterations per start.
     tol : float, optional (default=0.03)

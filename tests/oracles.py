@@ -97,3 +97,22 @@ def max_cut_sdp_value(G, weight="weight", tol=1e-10):
         y = y + steps[1] * dy
         Z = np.diag(y) - C
     return float(np.sum(C * X)), float(y.sum())
+
+
+def brute_force_qap(A, B, *, maximize, similarity=None, fixed=()):
+    """Best objective over all permutations (sum_ij A_ij B_p(i)p(j) + sum_i S_i,p(i)), with
+    ``fixed`` (i, j) pairs kept: the reference for graphs of up to 7 nodes."""
+    import itertools
+
+    A, B = np.asarray(A, dtype=float), np.asarray(B, dtype=float)
+    n = len(A)
+    S = np.zeros((n, n)) if similarity is None else np.asarray(similarity, dtype=float)
+    best = None
+    for perm in itertools.permutations(range(n)):
+        if any(perm[i] != j for i, j in fixed):
+            continue
+        p = np.array(perm)
+        value = float((A * B[np.ix_(p, p)]).sum() + S[np.arange(n), p].sum())
+        if best is None or (value > best if maximize else value < best):
+            best = value
+    return best

