@@ -484,8 +484,8 @@ _GRAPH_MATCH_OPTIONS_DOC = """
         Polish each start's permutation by pairwise swaps (2-opt); None means on for graphs
         of at most 200 unseeded nodes (a pass costs O(n^3)).
     seed : integer, random_state, or None (default)
-        Indicator of random number generation state (the randomised starts).
-        See :ref:`Randomness<randomness>`.
+        Indicator of random number generation state (the randomised starts), as in
+        NetworkX.
     device, dtype : optional
         Where to compute: "auto" (CUDA when available), "cpu", "cuda"; "float64" (default)
         or "float32".
