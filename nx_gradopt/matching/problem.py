@@ -41,6 +41,11 @@ class ReducedProblem:
     seeds_a: np.ndarray
     seeds_b: np.ndarray
 
+    def __post_init__(self):
+        # Transposed once here, not per Frank–Wolfe iteration (a sparse one is a conversion).
+        if not self.symmetric:
+            self._a_t, self._b_t = _transpose(self.a), _transpose(self.b)
+
     @property
     def size(self):
         return len(self.free_a)
@@ -53,7 +58,7 @@ class ReducedProblem:
         r""":math:`A^\top X B`, the other half of the gradient (equal to apply when symmetric)."""
         if self.symmetric:
             return self.apply(x)
-        return _right_multiply(_left_multiply(_transpose(self.a), x), _transpose(self.b))
+        return _right_multiply(_left_multiply(self._a_t, x), self._b_t)
 
 
 def _transpose(matrix):

@@ -161,8 +161,8 @@ def quadratic_assignment(
     if na == nb:
         padding = "naive"  # nothing to pad; 2M - 1 would only shift the relaxation
     sim = None if similarity is None else pad_rectangular(similarity, size)
-    problem = reduce(pad(a, size, padding), pad(b, size, padding), seeds, sim,
-                     device=device, dtype=dtype)
+    a_padded, b_padded = pad(a, size, padding), pad(b, size, padding)
+    problem = reduce(a_padded, b_padded, seeds, sim, device=device, dtype=dtype)
     sign = 1.0 if maximize else -1.0
     m = problem.size
     if m <= 1:
@@ -180,9 +180,13 @@ def quadratic_assignment(
         local_search = m <= LOCAL_SEARCH_LIMIT
     polish = local_search and m > 1
     if polish:
-        a_dense, b_dense = pad(a, size, padding).toarray(), pad(b, size, padding).toarray()
+        a_dense, b_dense = a_padded.toarray(), b_padded.toarray()
         sim_dense = None if sim is None else sim.toarray()
-    a_objective, b_objective = pad(a, size, "naive"), pad(b, size, "naive")
+    # The reported objective is that of A and B as given, whatever the padding optimised.
+    if padding == "naive":
+        a_objective, b_objective = a_padded, b_padded
+    else:
+        a_objective, b_objective = pad(a, size, "naive"), pad(b, size, "naive")
     perms, values = [], []
     for start_candidates in candidates.numpy():
         seen = {}
