@@ -24,6 +24,7 @@ import torch
 
 from ..core.projections import spend_remainder
 from ..core.results import ConvergenceWarning, OptimizationResult
+from ..core.runtime import single_threaded_blas
 
 __all__ = ["ConvergenceWarning", "maximize_over_budget", "optimize_edge_weights"]
 
@@ -129,22 +130,23 @@ def optimize_edge_weights(
         return signed, sign * gradient.detach().cpu().double().numpy()
 
     start = problem.uniform_weights(dtype).cpu().numpy()
-    scale = 1.0
-    try:
-        first, _ = value_and_gradient(start)
-        scale = 1.0 / max(abs(first), 1e-300)
-        previous = first
-        while True:
-            w, message = maximize_over_budget(
-                problem, value_and_gradient, best["weights"].cpu().numpy(),
-                max_evaluations=max(1, min(50, max_iter - best["count"])), scale=scale,
-            )
-            if abs(best["value"] - previous) <= ftol * max(abs(best["value"]), 1e-300):
-                converged, reason = True, f"relative change below ftol={ftol:g} ({message})"
-                break
-            previous = best["value"]
-    except StopOptimization as stop:
-        reason = str(stop)
+    with single_threaded_blas():  # see core.runtime
+        scale = 1.0
+        try:
+            first, _ = value_and_gradient(start)
+            scale = 1.0 / max(abs(first), 1e-300)
+            previous = first
+            while True:
+                w, message = maximize_over_budget(
+                    problem, value_and_gradient, best["weights"].cpu().numpy(),
+                    max_evaluations=max(1, min(50, max_iter - best["count"])), scale=scale,
+                )
+                if abs(best["value"] - previous) <= ftol * max(abs(best["value"]), 1e-300):
+                    converged, reason = True, f"relative change below ftol={ftol:g} ({message})"
+                    break
+                previous = best["value"]
+        except StopOptimization as stop:
+            reason = str(stop)
     weights = fill_budget(best["weights"], problem)
     return OptimizationResult(
         x=weights, fun=sign * best["value"], nit=best["count"], converged=converged,

@@ -23,6 +23,7 @@ of the computed eigenvectors is found by a small SDP. At a maximiser of :math:`f
 bound is :math:`\sum_i \pi_i \lambda_i`, so the gap closes as :math:`\mu` does.
 """
 
+import itertools
 import math
 import time
 
@@ -31,12 +32,17 @@ import torch
 from ..core.eigensolvers import smallest_eigenpairs
 from ..core.laplacian import edge_laplacian_quadratic
 from ..core.results import OptimizationResult
+from ..core.runtime import single_threaded_blas
 from .certificate import certified_upper_bound
 from .engine import StopOptimization, fill_budget, maximize_over_budget
+from .unfolding import unfolding_iterates
 
 # Evaluations per stage of constant mu: long enough for L-BFGS-B to build curvature, short
 # enough to refine the certificate and adapt mu and k regularly.
 STAGE_EVALUATIONS = 40
+# Primal stages before the dual phase (problems without capacities or base network). Grids
+# certify within them; graphs whose optimal weights vanish on most edges stall there.
+PRIMAL_STAGES = 2
 
 
 def maximize_algebraic_connectivity(
@@ -62,6 +68,11 @@ def maximize_algebraic_connectivity(
         ``x`` the best weights (feasible, the whole budget spent), ``fun`` their lambda_2,
         ``upper_bound`` the best certified bound.
     """
+    with single_threaded_blas():
+        return _maximize(problem, max_iter, tol, time_limit, eigen_method, seed, dtype)
+
+
+def _maximize(problem, max_iter, tol, time_limit, eigen_method, seed, dtype):
     start_time = time.perf_counter()
     n, device = problem.n, problem.u.device
     null = torch.full((n,), n**-0.5, device=device, dtype=dtype)
@@ -87,6 +98,19 @@ def maximize_algebraic_connectivity(
         weights = torch.softmax(scaled, dim=0)
         return float(values[0]) - state["mu"] * float(torch.logsumexp(scaled, dim=0)), weights
 
+    def measure(weights):
+        """lambda_2 and its eigenvectors at ``weights``, the best point kept."""
+        pairs = smallest_eigenpairs(
+            problem.laplacian(weights), state["k"], null_vector=null, method=eigen_method,
+            x0=state["warm"], seed=seed,
+        )
+        state["count"] += 1
+        state["warm"] = pairs.vectors
+        value = float(pairs.values[0])
+        if value > state["best"]:
+            state["best"], state["weights"], state["pairs"] = value, weights, pairs
+        return pairs
+
     def evaluate(w):
         check_stop()
         weights = torch.as_tensor(w, device=device, dtype=dtype)
@@ -97,15 +121,8 @@ def maximize_algebraic_connectivity(
             state["count"] += 1
             state["history"].append((0.0, state["bound"]))
             return 0.0, cut.cpu().double().numpy()
-        pairs = smallest_eigenpairs(
-            problem.laplacian(weights), state["k"], null_vector=null, method=eigen_method,
-            x0=state["warm"], seed=seed,
-        )
-        state["count"] += 1
-        state["warm"] = pairs.vectors
+        pairs = measure(weights)
         value = float(pairs.values[0])
-        if value > state["best"]:
-            state["best"], state["weights"], state["pairs"] = value, weights, pairs
         if state["mu"] is None:
             state["mu"] = 0.1 * max(value, 1e-300)
         smooth, mixing = soft_min(pairs.values)
@@ -116,21 +133,44 @@ def maximize_algebraic_connectivity(
         state["history"].append((value, state["bound"]))
         return smooth, gradient.cpu().double().numpy()
 
+    def unfold():
+        """The dual phase: augmented Lagrangian steps on the unfolding, from the best point."""
+        pairs = state["pairs"]
+        _, mixing = soft_min(pairs.values)
+        steps = unfolding_iterates(
+            problem, state["weights"], state["best"], pairs.vectors, mixing, dtype=dtype
+        )
+        for weights, bound in steps:
+            state["bound"] = min(state["bound"], bound)
+            check_stop()
+            if _cut_of_support(problem, weights) is None:
+                measure(weights)
+            else:
+                state["count"] += 1
+            state["history"].append((state["best"], state["bound"]))
+            check_stop()
+
     reason, converged = "", False
     w = problem.uniform_weights(dtype)
+    unfoldable = problem.capacity is None and problem.base_w is None
     try:
-        while True:
+        for stage in itertools.count():
+            if unfoldable and stage == PRIMAL_STAGES and state["best"] > 0:
+                unfold()  # returns only by StopOptimization
             scale = 1.0 / max(state["best"], 1e-300) if state["best"] > 0 else 1.0
             w, _ = maximize_over_budget(
                 problem, evaluate, w.cpu().numpy(), max_evaluations=STAGE_EVALUATIONS,
                 scale=scale,
             )
-            # Stage end: the best X in the span of the best point's eigenvectors.
             pairs = state["pairs"]
             _, mixing = soft_min(pairs.values)
-            bound, _ = certified_upper_bound(pairs.vectors, problem, start=mixing)
-            state["bound"] = min(state["bound"], bound)
-            check_stop()
+            if not unfoldable:
+                # Stage end: the best X in the span of the best point's eigenvectors. (The
+                # unfolding phase certifies the other problems; this SDP took 0.4 s on a
+                # 100 x 100 grid without improving on the free bound.)
+                bound, _ = certified_upper_bound(pairs.vectors, problem, start=mixing)
+                state["bound"] = min(state["bound"], bound)
+                check_stop()
             cluster = int((mixing > 1e-3).sum())
             if cluster >= state["k"] - 1 and state["k"] < n - 1:
                 state["k"] = min(n - 1, 2 * state["k"])

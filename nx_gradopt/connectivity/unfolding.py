@@ -1,0 +1,110 @@
+r"""The dual of the algebraic-connectivity problem as a graph embedding, solved low-rank.
+
+Without capacities or a base network, the optimum is :math:`\lambda_2^* = B / T^*` with
+
+.. math::
+
+    T^* = \max_{V \in \mathbb R^{n \times r}} \ \|PV\|_F^2 \quad \text{s.t.} \quad
+    \|V_u - V_v\|^2 \le 1 \ \text{for every candidate edge } (u, v),
+
+:math:`P = I - \mathbf 1\mathbf 1^\top/n`: the maximum variance unfolding of the graph (Sun,
+Boyd, Xiao & Diaconis 2006), here in Burer–Monteiro form (:math:`X = VV^\top`). Its edge
+multipliers :math:`y` are the optimal weights up to scale: stationarity reads
+:math:`L(y)\,V = PV`, i.e. :math:`\lambda_2(L(y)) = 1` on the embedding's span.
+
+We run the augmented Lagrangian method (Hestenes–Powell; Burer & Monteiro 2003 for SDPs),
+
+.. math::
+
+    V_{k+1} = \arg\min_V -\|PV\|_F^2 + \frac{1}{2\sigma}\sum_e
+        \big[\max(0, y_e + \sigma(g_e(V) - 1))^2 - y_e^2\big], \qquad
+    y_{k+1} = \max(0, y_k + \sigma(g(V_{k+1}) - 1)),
+
+inner problems by L-BFGS. Every iterate is useful whatever its accuracy: any :math:`V` gives
+the valid bound :math:`\lambda_2^* \le B \max_e g_e(V) / \|PV\|_F^2` (weak duality), and
+:math:`B\,y / \sum_e y_e` is a feasible weighting whose :math:`\lambda_2` the caller measures.
+Where the optimal weights vanish on many edges (random geometric graphs: three quarters of
+them) this closes the gap that a primal method, which must drive those weights to zero one
+bound at a time, leaves open.
+"""
+
+import numpy as np
+import scipy.optimize
+import torch
+
+# sigma relative to the mean multiplier. Measured on a 2 000-node random geometric graph:
+# 30 and 100 left a gap of 1-2% after 15 and 10 outer steps, 1 000 reached 6e-4 after 4.
+PENALTY = 1000.0
+# L-BFGS iterations per inner problem: enough to settle the multipliers' support; more
+# sharpened the embedding but not the weights.
+INNER_ITERATIONS = 500
+
+
+def _incidence(problem, dtype):
+    """(m, n) signed incidence matrix D, so that ``D @ V`` holds the edge differences."""
+    m, device = problem.m, problem.u.device
+    rows = torch.arange(m, device=device).repeat_interleave(2)
+    cols = torch.stack([problem.u, problem.v], dim=1).reshape(-1)
+    values = torch.tensor([1.0, -1.0], device=device, dtype=dtype).repeat(m)
+    coo = torch.sparse_coo_tensor(
+        torch.stack([rows, cols]), values, (m, problem.n), check_invariants=False
+    )
+    return coo.coalesce().to_sparse_csr(), coo.t().coalesce().to_sparse_csr()
+
+
+def unfolding_iterates(problem, weights, value, vectors, mixing, *, dtype=torch.float64):
+    """Augmented Lagrangian steps from a primal point; yields ``(weights, upper_bound)``.
+
+    Parameters
+    ----------
+    problem : EdgeBudget
+        Without capacities or base network.
+    weights, value : torch.Tensor, float
+        A feasible weighting and its lambda_2 (> 0): the starting multipliers.
+    vectors, mixing : torch.Tensor
+        (n, k) eigenvectors of that weighting's smallest nontrivial eigenvalues and (k,)
+        nonnegative weights for them: the starting embedding.
+
+    Yields
+    ------
+    (torch.Tensor, float)
+        A feasible weighting (the whole budget spent) and a certified upper bound on the
+        optimum, once per outer step; the caller stops the generator.
+    """
+    if problem.capacity is not None or problem.base_w is not None:
+        raise ValueError("the unfolding dual has no capacities or base network")
+    n, budget = problem.n, problem.budget
+    incidence, transpose = _incidence(problem, dtype)
+    multipliers = weights.to(dtype) / value
+    embedding = vectors.to(dtype) * (mixing.to(dtype) + 1e-2 / mixing.numel()).sqrt()
+    embedding = embedding - embedding.mean(dim=0)
+    embedding = embedding / ((incidence @ embedding) ** 2).sum(dim=1).max().sqrt()
+    rank = embedding.shape[1]
+    sigma = PENALTY * float(multipliers.mean())
+
+    def lagrangian(x):
+        v = torch.from_numpy(x).to(embedding.device, dtype).view(n, rank)
+        differences = incidence @ v
+        lengths = (differences * differences).sum(dim=1)
+        centred = v - v.mean(dim=0)
+        shifted = (multipliers + sigma * (lengths - 1.0)).clamp_min(0.0)
+        value = -(centred * centred).sum() + (
+            (shifted * shifted).sum() - (multipliers * multipliers).sum()) / (2.0 * sigma)
+        gradient = 2.0 * (transpose @ (differences * shifted[:, None]) - centred)
+        return float(value), gradient.cpu().double().numpy().ravel()
+
+    while True:
+        result = scipy.optimize.minimize(
+            lagrangian, embedding.cpu().double().numpy().ravel(), jac=True, method="L-BFGS-B",
+            options={"maxiter": INNER_ITERATIONS, "maxfun": 2 * INNER_ITERATIONS, "maxcor": 10,
+                     "ftol": 1e-13, "gtol": 1e-12},
+        )
+        embedding = torch.from_numpy(np.ascontiguousarray(result.x)).to(
+            embedding.device, dtype).view(n, rank)
+        lengths = ((incidence @ embedding) ** 2).sum(dim=1)
+        centred = embedding - embedding.mean(dim=0)
+        multipliers = (multipliers + sigma * (lengths - 1.0)).clamp_min(0.0)
+        bound = budget * float(lengths.max()) / float((centred * centred).sum())
+        total = float(multipliers.sum())
+        candidate = budget * multipliers / total if total > 0 else weights
+        yield candidate, bound

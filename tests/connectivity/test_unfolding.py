@@ -1,0 +1,61 @@
+import itertools
+
+import networkx as nx
+import numpy as np
+import pytest
+import torch
+
+from nx_gradopt.connectivity import maximize_algebraic_connectivity
+from nx_gradopt.connectivity.unfolding import unfolding_iterates
+from nx_gradopt.core.eigensolvers import smallest_eigenpairs
+from nx_gradopt.core.runtime import single_threaded_blas
+
+from ..oracles import grid_optimum_per_budget
+from .test_lambda2 import problem_of
+
+
+def start_of(problem, k=4):
+    """The uniform weighting, its lambda_2 and its k smallest nontrivial eigenvectors."""
+    weights = problem.uniform_weights()
+    n = problem.n
+    pairs = smallest_eigenpairs(problem.laplacian(weights), k,
+                                null_vector=torch.full((n,), n**-0.5, dtype=torch.float64))
+    return weights, float(pairs.values[0]), pairs.vectors, torch.full((k,), 1.0 / k)
+
+
+def numpy_lambda2(problem, weights):
+    return np.linalg.eigvalsh(problem.dense_laplacian(weights).numpy())[1]
+
+
+def test_unfolding_reaches_the_grid_optimum_with_valid_bounds():
+    problem = problem_of(nx.grid_2d_graph(6, 6), budget=3.0)
+    optimum = 3.0 * grid_optimum_per_budget(6, 6)
+    steps = unfolding_iterates(problem, *start_of(problem))
+    with single_threaded_blas():  # as the solver runs it: 40x faster on 2 cores
+        iterates = list(itertools.islice(steps, 10))
+    for weights, bound in iterates:
+        assert bound >= optimum * (1 - 1e-9)  # weak duality, whatever the iterate
+        assert float(weights.sum()) == pytest.approx(3.0, rel=1e-12)
+        assert bool((weights >= 0).all())
+        assert numpy_lambda2(problem, weights) <= optimum * (1 + 1e-9)
+    assert bound <= optimum * (1 + 1e-3)
+    assert numpy_lambda2(problem, weights) >= optimum * (1 - 1e-3)
+
+
+def test_unfolding_certifies_where_the_primal_stalls():
+    # Optimal weights on a geometric graph vanish on most edges; the primal method alone
+    # was measured at a 15% certified gap after 300 evaluations on this graph.
+    G = nx.random_geometric_graph(150, 0.16, seed=1)
+    problem = problem_of(G, budget=2.0)
+    result = maximize_algebraic_connectivity(problem, tol=1e-3, max_iter=300, seed=0)
+    assert result.converged and result.gap <= 1e-3
+    exact = numpy_lambda2(problem, result.x)
+    assert exact == pytest.approx(result.fun, rel=1e-8)
+    assert result.upper_bound >= exact
+    assert float(result.x.sum()) == pytest.approx(2.0, rel=1e-12)
+
+
+def test_unfolding_needs_the_plain_budget_problem():
+    problem = problem_of(nx.path_graph(4), capacity=torch.ones(3, dtype=torch.float64))
+    with pytest.raises(ValueError, match="no capacities or base network"):
+        next(unfolding_iterates(problem, *start_of(problem, k=2)))
