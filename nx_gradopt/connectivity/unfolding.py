@@ -77,16 +77,22 @@ def unfolding_iterates(problem, weights, value, vectors, mixing, *, dtype=torch.
     incidence, transpose = _incidence(problem, dtype)
     multipliers = weights.to(dtype) / value
     embedding = vectors.to(dtype) * (mixing.to(dtype) + 1e-2 / mixing.numel()).sqrt()
-    embedding = embedding - embedding.mean(dim=0)
-    embedding = embedding / ((incidence @ embedding) ** 2).sum(dim=1).max().sqrt()
     rank = embedding.shape[1]
+
+    def geometry(v):
+        """Edge differences, squared edge lengths and the centred embedding."""
+        differences = incidence @ v
+        return differences, (differences * differences).sum(dim=1), v - v.mean(dim=0)
+
+    def as_embedding(x):
+        return torch.from_numpy(np.ascontiguousarray(x)).to(vectors.device, dtype).view(n, rank)
+
+    _, lengths, embedding = geometry(embedding)
+    embedding = embedding / lengths.max().sqrt()
     sigma = PENALTY * float(multipliers.mean())
 
     def lagrangian(x):
-        v = torch.from_numpy(x).to(embedding.device, dtype).view(n, rank)
-        differences = incidence @ v
-        lengths = (differences * differences).sum(dim=1)
-        centred = v - v.mean(dim=0)
+        differences, lengths, centred = geometry(as_embedding(x))
         shifted = (multipliers + sigma * (lengths - 1.0)).clamp_min(0.0)
         value = -(centred * centred).sum() + (
             (shifted * shifted).sum() - (multipliers * multipliers).sum()) / (2.0 * sigma)
@@ -99,10 +105,8 @@ def unfolding_iterates(problem, weights, value, vectors, mixing, *, dtype=torch.
             options={"maxiter": INNER_ITERATIONS, "maxfun": 2 * INNER_ITERATIONS, "maxcor": 10,
                      "ftol": 1e-13, "gtol": 1e-12},
         )
-        embedding = torch.from_numpy(np.ascontiguousarray(result.x)).to(
-            embedding.device, dtype).view(n, rank)
-        lengths = ((incidence @ embedding) ** 2).sum(dim=1)
-        centred = embedding - embedding.mean(dim=0)
+        embedding = as_embedding(result.x)
+        _, lengths, centred = geometry(embedding)
         multipliers = (multipliers + sigma * (lengths - 1.0)).clamp_min(0.0)
         bound = budget * float(lengths.max()) / float((centred * centred).sum())
         total = float(multipliers.sum())
