@@ -473,9 +473,9 @@ _GRAPH_MATCH_OPTIONS_DOC = """
     maximize : bool, optional (default=True)
         Maximise the objective (alignment); False minimises it (a QAP such as QAPLIB's).
     n_init : int, optional (default=1)
-        Starts: the barycenter, then random permutations, run as one batch; the best result
-        is kept.
-    max_iter : int, optional (default=30)
+        Starts: the barycenter, then alternately random permutations and random doubly
+        stochastic matrices, run as one batch; the best result is kept.
+    max_iter : int, optional (default=20)
         Frank–Wolfe iterations per start.
     tol : float, optional (default=0.03)
         A start stops when a step moves P by less than this (Frobenius norm over sqrt(n))
@@ -519,7 +519,7 @@ def _add_graph_match_doc(function):
 @_add_graph_match_doc
 def graph_match(
     G1, G2, weight="weight", *, method="goat", seeds=None, similarity=None, padding="naive",
-    maximize=True, n_init=1, max_iter=30, tol=0.03, local_search=None, seed=None,
+    maximize=True, n_init=1, max_iter=20, tol=0.03, local_search=None, seed=None,
     device=None, dtype=None,
 ):
     r"""Align two networks: a node mapping maximising the weight of matched edges.
@@ -588,7 +588,7 @@ def graph_match(
 @_add_graph_match_doc
 def graph_match_result(
     G1, G2, weight="weight", *, method="goat", seeds=None, similarity=None, padding="naive",
-    maximize=True, n_init=1, max_iter=30, tol=0.03, local_search=None, seed=None,
+    maximize=True, n_init=1, max_iter=20, tol=0.03, local_search=None, seed=None,
     device=None, dtype=None,
 ):
     r"""Everything :func:`graph_match` computes: the mapping, its objective, convergence.
@@ -1074,7 +1074,7 @@ class GraphMatchSolution:
 
 def _graph_match_result(
     G1, G2, weight="weight", *, method="goat", seeds=None, similarity=None, padding="naive",
-    maximize=True, n_init=1, max_iter=30, tol=0.03, local_search=None, seed=None,
+    maximize=True, n_init=1, max_iter=20, tol=0.03, local_search=None, seed=None,
     device=None, dtype=None,
 ):
     """The implementation on two TensorGraphs, shared by both dispatch paths."""

@@ -10,6 +10,7 @@ product pair (two when the graphs are directed).
 
 import math
 
+import numpy as np
 import torch
 
 from ..core.assignment import linear_assignment, permutation_matrices, sinkhorn_transport
@@ -27,11 +28,10 @@ SINKHORN_TOL = 1e-2
 
 
 def exact_step(a, b):
-    """The maximiser over [0, 1] of ``b*alpha + a*alpha**2``, elementwise."""
-    concave = a < 0
-    interior = torch.clamp(-b / torch.where(concave, 2 * a, -torch.ones_like(a)), 0.0, 1.0)
-    endpoint = (a + b > 0).to(a.dtype)
-    return torch.where(concave, interior, endpoint)
+    """The maximiser over [0, 1] of ``b*alpha + a*alpha**2``, elementwise (NumPy arrays)."""
+    with np.errstate(divide="ignore", invalid="ignore"):
+        interior = np.clip(-b / (2 * a), 0.0, 1.0)
+    return np.where(a < 0, interior, (a + b > 0).astype(float))
 
 
 def frank_wolfe(problem, start, *, sign, method, max_iter, tol):
@@ -41,68 +41,91 @@ def frank_wolfe(problem, start, *, sign, method, max_iter, tol):
     less than ``tol`` (Frobenius norm over sqrt(m), SciPy's test) once P has moved at least
     that far from the start, or when not even a permutation direction ascends (P is
     stationary). The first condition keeps GOAT going from the barycenter, where the early
-    transport plans are still diffuse and their steps short.
+    transport plans are still diffuse and their steps short. A start that stops leaves the
+    batch, so the others iterate without masks.
 
     Returns
     -------
     P : torch.Tensor, shape (k, m, m)
         The final doubly stochastic iterates.
-    iterations : torch.Tensor, shape (k,)
-    converged : torch.Tensor of bool, shape (k,)
-    best_vertex : torch.Tensor of int64, shape (k, m)
+    iterations : numpy.ndarray of int, shape (k,)
+    converged : numpy.ndarray of bool, shape (k,)
+    best_vertex : numpy.ndarray of int, shape (k, m)
         The best permutation among the directions each start visited (FAQ's zigzag passes
         through vertices better than the one its final iterate projects to). Its value
         costs nothing: f(Q) = f(P) + b + a.
     """
-    P = start.clone()
-    k, m, _ = P.shape
+    k, m, _ = start.shape
+    device, dtype = start.device, start.dtype
     scale = math.sqrt(m)
+    final = start.clone()
+    iterations = np.zeros(k, dtype=np.int64)
+    converged = np.zeros(k, dtype=bool)
+    best_vertex = np.tile(np.arange(m), (k, 1))
+    best_value = np.full(k, -np.inf)
+    linear = None if problem.linear is None else sign * problem.linear
+    # The starts still running, as places in the outputs. Their per-start scalars live in
+    # NumPy: on a small problem each tensor operation costs more than its arithmetic.
+    ids = np.arange(k)
+    P, origin = start.clone(), start
     product = problem.apply(P)
     product_t = product if problem.symmetric else problem.apply_transposed(P)
-    iterations = torch.zeros(k, dtype=torch.int64)
-    converged = torch.zeros(k, dtype=torch.bool)
     value = sign * (product * P).sum(dim=(1, 2))
-    if problem.linear is not None:
-        value += sign * (problem.linear * P).sum(dim=(1, 2))
-    best_vertex = torch.arange(m).repeat(k, 1)
-    best_vertex_value = torch.full((k,), -math.inf, dtype=value.dtype, device=value.device)
+    if linear is not None:
+        value += (linear * P).sum(dim=(1, 2))
+    value = _numpy(value)
     for _ in range(max_iter):
-        if bool(converged.all()):
-            break
-        score = product + product_t
-        if problem.linear is not None:
-            score = score + problem.linear
-        score = sign * score
-        # Converged starts keep P (R = 0): no direction to compute for them.
-        active = (~converged).to(P.device)
-        Q = P.clone()
-        vertex = torch.ones(k, dtype=torch.bool, device=P.device)
+        score = sign * (product + product_t)
+        if linear is not None:
+            score += linear
         if method == "goat":
-            Q[active], vertex[active] = _transport_direction(score[active], P[active])
+            Q, vertex = _transport_direction(score, P)
         else:
-            Q[active] = permutation_matrices(
-                linear_assignment(score[active]), device=P.device, dtype=P.dtype
-            )
+            perms = linear_assignment(score)
+            Q = permutation_matrices(perms, device=device, dtype=dtype)
+            perms = perms.numpy()
+            vertex = np.ones(len(ids), dtype=bool)
         R = Q - P
         product_r = problem.apply(R)
-        b = (score * R).sum(dim=(1, 2))
-        a = sign * (product_r * R).sum(dim=(1, 2))
-        alpha = torch.where(active, exact_step(a, b), 0.0)
-        better = active & vertex & (value + b + a > best_vertex_value)
-        if bool(better.any()):
-            best_vertex_value[better] = (value + b + a)[better]
-            best_vertex[better.cpu()] = Q[better].argmax(dim=2).cpu()
-        value += alpha * b + alpha * alpha * a
-        step = alpha.view(k, 1, 1)
+        b, a, length = _numpy(torch.stack([
+            (score * R).sum(dim=(1, 2)),
+            sign * (product_r * R).sum(dim=(1, 2)),
+            torch.linalg.matrix_norm(R),
+        ]))
+        alpha = exact_step(a, b)
+        vertex_value = value + b + a
+        better = vertex & (vertex_value > best_value[ids])
+        if better.any():
+            best_value[ids[better]] = vertex_value[better]
+            best_vertex[ids[better]] = (
+                perms[better] if method == "faq"
+                else _numpy(Q[torch.from_numpy(better).to(device)].argmax(dim=2))
+            )
+        value += alpha * (b + alpha * a)
+        step = torch.from_numpy(alpha).to(device=device, dtype=dtype).view(-1, 1, 1)
         P += step * R
         product += step * product_r
         if not problem.symmetric:
             product_t += step * problem.apply_transposed(R)
-        change = (alpha * torch.linalg.matrix_norm(R) / scale).cpu()
-        moved = (torch.linalg.matrix_norm(P - start) / scale).cpu()
-        iterations += (~converged).to(torch.int64)
-        converged |= ((change < tol) & (moved >= tol)) | ((alpha == 0) & vertex).cpu()
-    return P, iterations, converged, best_vertex
+        iterations[ids] += 1
+        moved = _numpy(torch.linalg.matrix_norm(P - origin)) / scale
+        done = ((alpha * length / scale < tol) & (moved >= tol)) | ((alpha == 0) & vertex)
+        if done.any():
+            converged[ids[done]] = True
+            final[torch.from_numpy(ids[done]).to(device)] = P[torch.from_numpy(done).to(device)]
+            ids = ids[~done]
+            if len(ids) == 0:
+                return final, iterations, converged, best_vertex
+            keep = torch.from_numpy(~done).to(device)
+            P, origin, value = P[keep], origin[keep], value[~done]
+            product = product[keep]
+            product_t = product if problem.symmetric else product_t[keep]
+    final[torch.from_numpy(ids).to(device)] = P
+    return final, iterations, converged, best_vertex
+
+
+def _numpy(tensor):
+    return tensor.detach().cpu().numpy()
 
 
 def _transport_direction(score, P):
@@ -113,7 +136,7 @@ def _transport_direction(score, P):
     not an ascent direction, the linear-assignment vertex is used instead: Frank–Wolfe's own
     direction, whose failure to ascend means P is stationary.
 
-    Returns the directions and which of them are vertices.
+    Returns the directions and which of them are vertices (a NumPy mask).
     """
     k = P.shape[0]
     flat = score.reshape(k, -1)
@@ -129,4 +152,4 @@ def _transport_direction(score, P):
     if bool(vertex.any()):
         perms = linear_assignment(score[vertex])
         Q[vertex] = permutation_matrices(perms, device=P.device, dtype=P.dtype)
-    return Q, vertex
+    return Q, _numpy(vertex)

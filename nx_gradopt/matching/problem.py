@@ -126,9 +126,11 @@ def reduce(a, b, seeds, similarity, *, device, dtype):
         block = similarity[free_a][:, free_b]
         linear = block if linear is None else linear + block
     symmetric = _is_symmetric(a) and _is_symmetric(b)
+    if len(seeds_a):  # without seeds the free block is the whole matrix
+        a, b = a[free_a][:, free_a], b[free_b][:, free_b]
     return ReducedProblem(
-        a=_to_torch(a[free_a][:, free_a], device, dtype),
-        b=_to_torch(b[free_b][:, free_b], device, dtype),
+        a=_to_torch(a, device, dtype),
+        b=_to_torch(b, device, dtype),
         linear=None if linear is None else _dense(linear, device, dtype),
         symmetric=symmetric,
         free_a=free_a,
@@ -139,7 +141,7 @@ def reduce(a, b, seeds, similarity, *, device, dtype):
 
 
 def _is_symmetric(matrix):
-    return (abs(matrix - matrix.T) > 0).nnz == 0
+    return (matrix != matrix.T).nnz == 0
 
 
 def _dense(matrix, device, dtype):
@@ -164,7 +166,15 @@ def _to_torch(matrix, device, dtype):
 
 
 def objective(a, b, similarity, perm):
-    r""":math:`\sum_{ij} a_{ij}\, b_{\pi(i)\pi(j)} + \sum_i s_{i\pi(i)}`, exactly, in float64."""
+    r""":math:`\sum_{ij} a_{ij}\, b_{\pi(i)\pi(j)} + \sum_i s_{i\pi(i)}`, exactly, in float64.
+
+    ``a``, ``b`` and ``similarity`` are all SciPy sparse or all dense NumPy arrays.
+    """
+    if not sp.issparse(a):
+        value = float((a * b[np.ix_(perm, perm)]).sum())
+        if similarity is not None:
+            value += float(similarity[np.arange(len(perm)), perm].sum())
+        return value
     permuted = sp.csr_array(b)[perm][:, perm]
     value = float(sp.csr_array(a).multiply(permuted).sum())
     if similarity is not None:

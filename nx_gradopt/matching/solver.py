@@ -9,7 +9,7 @@ import numpy as np
 import scipy.sparse as sp
 import torch
 
-from ..core.assignment import linear_assignment
+from ..core.assignment import linear_assignment, sinkhorn_transport
 from ..core.runtime import resolve_device, resolve_dtype, torch_generator
 from .frank_wolfe import METHODS, frank_wolfe
 from .local_search import two_opt
@@ -61,7 +61,7 @@ def _add_limit(function):
 @_add_limit
 def quadratic_assignment(
     A, B, *, method="faq", maximize=False, partial_match=None, similarity=None,
-    padding="naive", n_init=1, max_iter=30, tol=0.03, local_search=None, seed=None,
+    padding="naive", n_init=1, max_iter=20, tol=0.03, local_search=None, seed=None,
     device=None, dtype=None,
 ):
     r"""Solve a quadratic assignment problem approximately by Frank–Wolfe (FAQ or GOAT).
@@ -91,10 +91,14 @@ def quadratic_assignment(
         graph is matched to an induced subgraph of the larger. ``fun`` is always computed on
         A and B as given.
     n_init : int
-        Number of starts, run as one batch: the barycenter, then random permutation matrices
-        (vertices of the doubly stochastic polytope). The best result is kept.
+        Number of starts, run as one batch: the barycenter, then alternately a random
+        permutation matrix (a vertex of the doubly stochastic polytope) and SciPy's
+        randomized start (halfway between the barycenter and a random doubly stochastic
+        matrix). The best result is kept.
     max_iter : int
-        Frank–Wolfe iterations per start.
+        Frank–Wolfe iterations per start. 20, not SciPy's 30: with the 2-opt polish, ten
+        more iterations moved the QAPLIB gaps (ten starts, ten seeds) only from a mean of
+        2.0% and a median of 0.9% to 1.9% and 0.8%, for a third more time.
     tol : float
         A start stops when a step changes P by less than this (Frobenius norm over
         :math:`\sqrt n`).
@@ -166,8 +170,8 @@ def quadratic_assignment(
     sign = 1.0 if maximize else -1.0
     m = problem.size
     if m <= 1:
-        candidates = torch.zeros((1, 1, m), dtype=torch.int64)
-        iterations, converged = torch.zeros(1, dtype=torch.int64), torch.ones(1, dtype=bool)
+        candidates = np.zeros((1, 1, m), dtype=np.int64)
+        iterations, converged = np.zeros(1, dtype=np.int64), np.ones(1, dtype=bool)
     else:
         P, iterations, converged, visited = frank_wolfe(
             problem, _starts(n_init, m, generator, device, dtype), sign=sign, method=method,
@@ -175,20 +179,27 @@ def quadratic_assignment(
         )
         # Per start: the final projection (the permutation nearest P) and the best vertex
         # the iterations visited.
-        candidates = torch.stack([linear_assignment(P), visited], dim=1)
+        candidates = np.stack([linear_assignment(P).numpy(), visited], axis=1)
     if local_search is None:
         local_search = m <= LOCAL_SEARCH_LIMIT
     polish = local_search and m > 1
-    if polish:
-        a_dense, b_dense = a_padded.toarray(), b_padded.toarray()
-        sim_dense = None if sim is None else sim.toarray()
     # The reported objective is that of A and B as given, whatever the padding optimised.
     if padding == "naive":
         a_objective, b_objective = a_padded, b_padded
     else:
         a_objective, b_objective = pad(a, size, "naive"), pad(b, size, "naive")
+    sim_objective = sim
+    if polish:
+        # The polish needs dense matrices, and with them each candidate's objective costs
+        # microseconds instead of the sparse indexing's half millisecond.
+        a_dense, b_dense = a_padded.toarray(), b_padded.toarray()
+        sim_dense = sim_objective = None if sim is None else sim.toarray()
+        if padding == "naive":
+            a_objective, b_objective = a_dense, b_dense
+        else:
+            a_objective, b_objective = a_objective.toarray(), b_objective.toarray()
     perms, values = [], []
-    for start_candidates in candidates.numpy():
+    for start_candidates in candidates:
         seen = {}
         for free_perm in start_candidates:
             key = free_perm.tobytes()
@@ -199,7 +210,7 @@ def quadratic_assignment(
             perm[problem.free_a] = problem.free_b[free_perm]
             if polish:
                 two_opt(a_dense, b_dense, sim_dense, perm, problem.free_a, maximize=maximize)
-            seen[key] = (objective(a_objective, b_objective, sim, perm), perm)
+            seen[key] = (objective(a_objective, b_objective, sim_objective, perm), perm)
         value, perm = max(seen.values(), key=lambda item: sign * item[0])
         perms.append(perm)
         values.append(value)
@@ -215,17 +226,26 @@ def quadratic_assignment(
 
 
 def _starts(n_init, m, generator, device, dtype):
-    """The barycenter, then ``n_init - 1`` random permutation matrices.
+    """The barycenter, then alternately a random permutation matrix and a random doubly
+    stochastic matrix halfway to the barycenter (SciPy's ``P0="randomized"``).
 
-    Random vertices rather than SciPy's ``P0="randomized"`` (half barycenter, half a balanced
-    uniform matrix, all close to the barycenter): from those, Frank–Wolfe and the 2-opt polish
-    fell into the same few local optima, and 40 starts missed the optimum of 4-node problems
-    that 40 vertex starts found; on QAPLIB the median gap also fell (0.8% to 0.6%).
+    The two kinds reach different local optima. From vertex starts alone, Frank–Wolfe and
+    the 2-opt polish missed optima on QAPLIB instances that SciPy's interior starts found
+    (nug12, scr12, tai12a); from interior starts alone, 40 starts missed the optimum of
+    4-node problems that 40 vertex starts found. Mixed, with ten starts of 20 iterations,
+    the QAPLIB gaps averaged over ten seeds fell from a mean of 2.4% to 2.0% and a median of
+    1.2% to 0.9%.
     """
-    starts = torch.full((n_init, m, m), 1.0 / m, dtype=dtype)
-    for start in starts[1:]:
-        start.copy_(torch.eye(m, dtype=dtype)[torch.randperm(m, generator=generator)])
-    return starts.to(device)
+    starts = torch.full((n_init, m, m), 1.0 / m, dtype=torch.float64)
+    interior = list(range(2, n_init, 2))
+    for index in range(1, n_init, 2):
+        starts[index] = torch.eye(m, dtype=torch.float64)[torch.randperm(m, generator=generator)]
+    if interior:
+        # A uniform random matrix balanced by Sinkhorn (its plan for the score log K).
+        uniform = 1.0 - torch.rand((len(interior), m, m), generator=generator, dtype=torch.float64)
+        balanced, _ = sinkhorn_transport(uniform.log(), torch.ones(len(interior)), tol=1e-3)
+        starts[interior] = (balanced + 1.0 / m) / 2
+    return starts.to(device=device, dtype=dtype)
 
 
 def pad_rectangular(matrix, size):

@@ -6,12 +6,16 @@ import pathlib
 import numpy as np
 import pytest
 import scipy.optimize
+import torch
 from hypothesis import given
 from hypothesis import strategies as st
 
 from nx_gradopt.io import read_qaplib
+from nx_gradopt.core.runtime import torch_generator
 from nx_gradopt.matching import problem as problem_module
 from nx_gradopt.matching import quadratic_assignment
+from nx_gradopt.matching.frank_wolfe import exact_step
+from nx_gradopt.matching.solver import _starts
 from tests.oracles import brute_force_qap
 
 QAPLIB = pathlib.Path(__file__).resolve().parents[3] / "shared" / "data" / "qaplib"
@@ -68,6 +72,32 @@ def test_enough_starts_reach_the_brute_force_optimum_on_graphs(qap, maximize):
                                   seed=1)
     best = brute_force_qap(A, B, maximize=maximize, fixed=seeds.tolist())
     assert result.fun == pytest.approx(best, abs=1e-9)
+
+
+@given(st.lists(st.tuples(st.floats(-1e3, 1e3), st.floats(-1e3, 1e3)), min_size=1,
+                max_size=8))
+def test_the_exact_step_beats_every_step_on_a_fine_grid(coefficients):
+    a, b = (np.array(column) for column in zip(*coefficients))
+    alpha = exact_step(a, b)
+    assert ((0 <= alpha) & (alpha <= 1)).all()
+    grid = np.linspace(0, 1, 1001)[:, None]
+    best_on_grid = (b * grid + a * grid**2).max(axis=0)
+    reached = b * alpha + a * alpha**2
+    assert (reached >= best_on_grid - 1e-9 * (1 + np.abs(a) + np.abs(b))).all()
+
+
+def test_starts_are_the_barycenter_then_alternately_vertices_and_interior_points():
+    m = 6
+    starts = _starts(7, m, torch_generator(3), "cpu", torch.float64).numpy()
+    assert np.allclose(starts[0], 1 / m)
+    for start in starts:
+        assert np.allclose(start.sum(axis=0), 1, atol=1e-3)
+        assert np.allclose(start.sum(axis=1), 1, atol=1e-3)
+    for start in starts[1::2]:  # permutation matrices, all different
+        assert set(np.unique(start)) == {0.0, 1.0}
+    assert len({start.argmax(axis=1).tobytes() for start in starts[1::2]}) == 3
+    for start in starts[2::2]:  # halfway between the barycenter and a random point
+        assert (start > 0.5 / m).all() and not np.allclose(start, 1 / m)
 
 
 @pytest.mark.parametrize("method", ["faq", "goat"])
@@ -163,9 +193,9 @@ def qaplib_instances():
 @pytest.mark.parametrize("row", qaplib_instances(), ids=lambda row: row["name"])
 def test_qaplib_agrees_with_scipy_and_never_beats_the_optimum(row):
     A, B = read_qaplib(QAPLIB / f"{row['name']}.dat")
-    # One FAQ run from the barycenter, no polish: SciPy's algorithm (our stopping test can
-    # only run longer), so never much worse.
-    ours = quadratic_assignment(A, B, method="faq", local_search=False)
+    # One FAQ run from the barycenter with SciPy's 30 iterations, no polish: SciPy's
+    # algorithm (our stopping test can only run longer), so never much worse.
+    ours = quadratic_assignment(A, B, method="faq", max_iter=30, local_search=False)
     scipy_result = scipy.optimize.quadratic_assignment(A, B, method="faq")
     assert ours.fun <= 1.05 * scipy_result.fun
     assert ours.fun == pytest.approx(recomputed(A, B, ours.col_ind))
@@ -180,7 +210,8 @@ def test_faq_from_the_barycenter_is_scipys_faq():
     rows = qaplib_instances()
     for row in rows:
         A, B = read_qaplib(QAPLIB / f"{row['name']}.dat")
-        ours = quadratic_assignment(A, B, method="faq", local_search=False)
+        # SciPy's settings: 30 iterations (our default is 20), no polish.
+        ours = quadratic_assignment(A, B, method="faq", max_iter=30, local_search=False)
         theirs = scipy.optimize.quadratic_assignment(A, B, method="faq")
         same += bool((ours.col_ind == theirs.col_ind).all())
     assert same >= 0.7 * len(rows)
