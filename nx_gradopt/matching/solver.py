@@ -190,14 +190,14 @@ def quadratic_assignment(
         a_objective, b_objective = pad(a, size, "naive"), pad(b, size, "naive")
     sim_objective = sim
     if polish:
-        # The polish needs dense matrices, and with them each candidate's objective costs
-        # microseconds instead of the sparse indexing's half millisecond.
         a_dense, b_dense = a_padded.toarray(), b_padded.toarray()
-        sim_dense = sim_objective = None if sim is None else sim.toarray()
-        if padding == "naive":
-            a_objective, b_objective = a_dense, b_dense
-        else:
-            a_objective, b_objective = a_objective.toarray(), b_objective.toarray()
+        sim_dense = None if sim is None else sim.toarray()
+        # Small enough to polish is small enough to evaluate dense: a candidate's objective
+        # then costs microseconds instead of the sparse indexing's half millisecond.
+        a_objective, b_objective, sim_objective = (
+            None if matrix is None else matrix.toarray()
+            for matrix in (a_objective, b_objective, sim)
+        )
     perms, values = [], []
     for start_candidates in candidates:
         seen = {}
