@@ -38,11 +38,16 @@ def frank_wolfe(problem, start, *, sign, method, max_iter, tol):
     """Run Frank–Wolfe from the batch of doubly stochastic ``start`` matrices (k, m, m).
 
     ``sign`` is +1 to maximise and -1 to minimise. A start stops when its step moves P by
-    less than ``tol`` (Frobenius norm over sqrt(m), SciPy's test) once P has moved at least
-    that far from the start, or when not even a permutation direction ascends (P is
-    stationary). The first condition keeps GOAT going from the barycenter, where the early
-    transport plans are still diffuse and their steps short. A start that stops leaves the
-    batch, so the others iterate without masks.
+    less than ``tol`` relative to P once P has moved at least ``tol`` from the start
+    (Frobenius norms over sqrt(m)), or when not even a permutation direction ascends (P is
+    stationary). The second condition keeps GOAT going from the barycenter, where the early
+    transport plans are still diffuse and their steps short. Relative to P means over
+    sqrt(m), a permutation's norm, for FAQ (SciPy's test: its iterates mix a few vertices)
+    and over the norm of P for GOAT, whose iterates can stay diffuse for many steps: on a
+    sparse correlated pair of 5000 nodes (p = log n / n, rho = 0.9) SciPy's test stopped
+    GOAT after 10 iterations with 19% of the nodes matched, and the relative one after 19
+    with all but two. A start that stops leaves the batch, so the others iterate without
+    masks.
 
     Returns
     -------
@@ -108,8 +113,12 @@ def frank_wolfe(problem, start, *, sign, method, max_iter, tol):
         if not problem.symmetric:
             product_t += step * problem.apply_transposed(R)
         iterations[ids] += 1
-        moved = _numpy(torch.linalg.matrix_norm(P - origin)) / scale
-        done = ((alpha * length / scale < tol) & (moved >= tol)) | ((alpha == 0) & vertex)
+        moved, size = _numpy(torch.stack([
+            torch.linalg.matrix_norm(P - origin), torch.linalg.matrix_norm(P)
+        ]))
+        if method == "faq":
+            size = scale
+        done = ((alpha * length / size < tol) & (moved / scale >= tol)) | ((alpha == 0) & vertex)
         if done.any():
             converged[ids[done]] = True
             final[torch.from_numpy(ids[done]).to(device)] = P[torch.from_numpy(done).to(device)]
