@@ -113,11 +113,12 @@ def frank_wolfe(problem, start, *, sign, method, max_iter, tol):
         if not problem.symmetric:
             product_t += step * problem.apply_transposed(R)
         iterations[ids] += 1
-        moved, size = _numpy(torch.stack([
-            torch.linalg.matrix_norm(P - origin), torch.linalg.matrix_norm(P)
-        ]))
-        if method == "faq":
-            size = scale
+        if method == "goat":
+            moved, size = _numpy(torch.stack([
+                torch.linalg.matrix_norm(P - origin), torch.linalg.matrix_norm(P)
+            ]))
+        else:
+            moved, size = _numpy(torch.linalg.matrix_norm(P - origin)), scale
         done = ((alpha * length / size < tol) & (moved / scale >= tol)) | ((alpha == 0) & vertex)
         if done.any():
             converged[ids[done]] = True
