@@ -1,8 +1,12 @@
-"""Graph matching: nx-gradopt's FAQ/GOAT against SciPy's FAQ, side by side in one run.
+"""Graph matching: nx-gradopt's FAQ/GOAT against SciPy's FAQ (and graspologic), side by side.
 
     python benchmarks/bench_matching.py [--qaplib FOLDER] [--sizes 100,300,1000,2000]
         [--rhos 0.6,0.8,0.9,1.0] [--large] [--scipy-max-n 1000] [--repeats 5]
-        [--output benchmarks/results/matching.json]
+        [--graspologic-python PYTHON] [--output benchmarks/results/matching.json]
+
+graspologic pins NumPy below 2, so it runs in its own environment: ``--graspologic-python``
+names that environment's Python, which runs ``graspologic_worker.py`` beside this script (see
+its docstring for the one-line setup). Its times are those of ``graph_match`` alone.
 
 Two parts:
 
@@ -11,13 +15,16 @@ Two parts:
   of 10 ``scipy.optimize.quadratic_assignment(A, B, method="faq", options={"P0":
   "randomized"})`` runs; each of ``--repeats`` interleaved runs uses its own seed (0, 1,
   ...). Per instance: the gap to the optimum averaged over the seeds, and the minimum time.
+  With graspologic: its ``graph_match(A, B, maximize=False, n_init=10,
+  init_perturbation=0.5)``, the same kind of starts as SciPy's.
 - **Correlated Erdős–Rényi pairs** (edge correlation rho, B randomly relabelled) for
   n in ``--sizes`` (``--large`` adds 5000), p in {0.1, log n / n}, rho in ``--rhos``, with no
   seeds and with 10: match ratio, objective and time of GOAT (``nx_gradopt``, the default
   method) and of SciPy's FAQ. SciPy runs up to ``--scipy-max-n`` nodes on the whole grid, and
   beyond that only on the target row (p = 0.1, rho = 0.9, unseeded) up to
   ``--scipy-target-max-n`` (2000: its linear assignments alone take minutes at 5000).
-  Per-iteration times are reported for both.
+  Per-iteration times are reported for both. graspologic's GOAT (``transport=True``, its
+  defaults otherwise) runs on the rows SciPy runs on.
 """
 
 import argparse
@@ -26,6 +33,8 @@ import json
 import math
 import pathlib
 import statistics
+import subprocess
+import tempfile
 import time
 import warnings
 
@@ -50,14 +59,50 @@ def scipy_best_of(A, B, starts, seed):
     return min(run.fun for run in runs)
 
 
+class Graspologic:
+    """graspologic's ``graph_match`` in a worker process under another Python (its own
+    environment), fed one problem at a time through .npy files."""
+
+    def __init__(self, python):
+        self._folder = tempfile.TemporaryDirectory()
+        self._process = subprocess.Popen(
+            [str(python), str(HERE / "graspologic_worker.py")],
+            stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
+        )
+
+    def match(self, A, B, **options):
+        """The permutation (row i of A to row perm[i] of B), seconds and iterations."""
+        a, b = (str(pathlib.Path(self._folder.name) / name) for name in ("a.npy", "b.npy"))
+        np.save(a, A)
+        np.save(b, B)
+        self._process.stdin.write(json.dumps({"a": a, "b": b, "options": options}) + "\n")
+        self._process.stdin.flush()
+        line = self._process.stdout.readline()
+        if not line:
+            raise RuntimeError("the graspologic worker stopped; see its error output above")
+        reply = json.loads(line)
+        perm = np.empty(len(A), dtype=np.int64)
+        perm[reply["indices_A"]] = reply["indices_B"]
+        return perm, reply["time"], reply["n_iter"]
+
+    def close(self):
+        self._process.stdin.close()
+        self._process.wait()
+        self._folder.cleanup()
+
+
+def qap_objective(A, B, perm):
+    return float((A * B[np.ix_(perm, perm)]).sum())
+
+
 def timed(function):
     started = time.perf_counter()
     value = function()
     return value, time.perf_counter() - started
 
 
-def qaplib_rows(folder, repeats):
-    """One row per instance. Repeat r runs both solvers with seed r, interleaved so that both
+def qaplib_rows(folder, repeats, graspologic=None):
+    """One row per instance. Repeat r runs every solver with seed r, interleaved so that all
     see the same machine load; the gap is the mean over the repeats (a median over 20
     instances from one seed moves by half a percent between seeds) and the time the
     minimum."""
@@ -67,43 +112,46 @@ def qaplib_rows(folder, repeats):
     for instance in instances:
         A, B = read_qaplib(folder / f"{instance['name']}.dat")
         optimum = float(instance["optimum"])
-        ours, theirs = [], []
+        runs = {"ours": [], "scipy": []} | ({"graspologic": []} if graspologic else {})
         for repeat in range(repeats):
             result, seconds = timed(lambda: quadratic_assignment(A, B, n_init=10, seed=repeat))
-            ours.append(((result.fun - optimum) / optimum, seconds))
-            value, seconds = timed(lambda: scipy_best_of(A, B, 10, repeat))
-            theirs.append(((value - optimum) / optimum, seconds))
-        row = {
-            "instance": instance["name"], "n": len(A), "optimum": optimum,
-            "ours_gaps": [gap for gap, _ in ours], "scipy_gaps": [gap for gap, _ in theirs],
-            "ours_gap": statistics.mean(gap for gap, _ in ours),
-            "ours_s": min(seconds for _, seconds in ours),
-            "scipy_gap": statistics.mean(gap for gap, _ in theirs),
-            "scipy_s": min(seconds for _, seconds in theirs),
-        }
+            runs["ours"].append((result.fun, seconds))
+            runs["scipy"].append(timed(lambda: scipy_best_of(A, B, 10, repeat)))
+            if graspologic:
+                perm, seconds, _ = graspologic.match(
+                    A, B, maximize=False, n_init=10, init_perturbation=0.5, rng=repeat)
+                runs["graspologic"].append((qap_objective(A, B, perm), seconds))
+        row = {"instance": instance["name"], "n": len(A), "optimum": optimum}
+        for who, results in runs.items():
+            gaps = [(value - optimum) / optimum for value, _ in results]
+            row.update({
+                f"{who}_gaps": gaps, f"{who}_gap": statistics.mean(gaps),
+                f"{who}_s": min(seconds for _, seconds in results),
+            })
         rows.append(row)
         print(
-            f"{row['instance']:8s} n={row['n']:3d}  ours gap {row['ours_gap']:7.4f} "
-            f"{row['ours_s']:.3f}s   scipy best-of-10 gap {row['scipy_gap']:7.4f} "
-            f"{row['scipy_s']:.3f}s",
+            f"{row['instance']:8s} n={row['n']:3d}  "
+            + "   ".join(
+                f"{who} gap {row[f'{who}_gap']:7.4f} {row[f'{who}_s']:.3f}s" for who in runs
+            ),
             flush=True,
         )
     return rows
 
 
 def qaplib_summary(rows):
-    """Mean and median over the instances of the seed-averaged gaps, each seed's own mean and
-    median, and total times."""
+    """Per solver: mean and median over the instances of the seed-averaged gaps, each seed's
+    own mean and median, and the total time."""
     summary = {}
-    for who in ("ours", "scipy"):
+    for who in [key[:-len("_gaps")] for key in rows[0] if key.endswith("_gaps")]:
         per_seed = list(zip(*(row[f"{who}_gaps"] for row in rows)))
-        summary.update({
-            f"{who}_mean_gap": statistics.mean(row[f"{who}_gap"] for row in rows),
-            f"{who}_median_gap": statistics.median(row[f"{who}_gap"] for row in rows),
-            f"{who}_seed_mean_gaps": [statistics.mean(gaps) for gaps in per_seed],
-            f"{who}_seed_median_gaps": [statistics.median(gaps) for gaps in per_seed],
-            f"{who}_total_s": sum(row[f"{who}_s"] for row in rows),
-        })
+        summary[who] = {
+            "mean_gap": statistics.mean(row[f"{who}_gap"] for row in rows),
+            "median_gap": statistics.median(row[f"{who}_gap"] for row in rows),
+            "seed_mean_gaps": [statistics.mean(gaps) for gaps in per_seed],
+            "seed_median_gaps": [statistics.median(gaps) for gaps in per_seed],
+            "total_s": sum(row[f"{who}_s"] for row in rows),
+        }
     return summary
 
 
@@ -122,7 +170,7 @@ def correlated_pair(n, p, rho, rng):
     return A.astype(np.float64), B.astype(np.float64), truth
 
 
-def er_rows(sizes, rhos, scipy_max_n, scipy_target_max_n):
+def er_rows(sizes, rhos, scipy_max_n, scipy_target_max_n, graspologic=None):
     rows = []
     for n in sizes:
         for p_name, p in (("0.1", 0.1), ("log n/n", math.log(n) / n)):
@@ -150,6 +198,15 @@ def er_rows(sizes, rhos, scipy_max_n, scipy_target_max_n):
                             scipy_nit=int(theirs.nit),
                             scipy_s_per_iter=seconds / max(int(theirs.nit), 1),
                         )
+                        if graspologic:
+                            perm, seconds, nit = graspologic.match(
+                                A, B, transport=True, maximize=True, rng=0,
+                                partial_match=seeds.tolist() if n_seeds else None)
+                            row.update(
+                                graspologic_goat_match=float((perm == truth).mean()),
+                                graspologic_goat_objective=qap_objective(A, B, perm),
+                                graspologic_goat_s=seconds, graspologic_goat_nit=nit,
+                            )
                     rows.append(row)
                     scipy_part = (
                         f"scipy FAQ match {row['scipy_match']:.3f} {row['scipy_s']:.2f}s "
@@ -157,6 +214,12 @@ def er_rows(sizes, rhos, scipy_max_n, scipy_target_max_n):
                         f"{row['scipy_s'] / row['goat_s']:.1f}x"
                         if "scipy_s" in row else "scipy FAQ not run"
                     )
+                    if "graspologic_goat_s" in row:
+                        scipy_part += (
+                            f"   graspologic GOAT match {row['graspologic_goat_match']:.3f} "
+                            f"{row['graspologic_goat_s']:.2f}s "
+                            f"({row['graspologic_goat_nit']} it)"
+                        )
                     print(
                         f"n={n:5d} p={p_name:7s} rho={rho:.1f} seeds={n_seeds:2d}  GOAT match "
                         f"{row['goat_match']:.3f} {row['goat_s']:.2f}s "
@@ -178,30 +241,27 @@ def main():
     parser.add_argument("--repeats", type=int, default=5)
     parser.add_argument("--skip-qaplib", action="store_true")
     parser.add_argument("--skip-er", action="store_true")
+    parser.add_argument("--graspologic-python", type=pathlib.Path,
+                        help="Python of an environment with graspologic installed")
     parser.add_argument("--output", type=pathlib.Path,
                         default=HERE / "results" / "matching.json")
     args = parser.parse_args()
     warnings.simplefilter("ignore", FutureWarning)  # SciPy's rng transition notice
     quadratic_assignment(np.ones((5, 5)), np.ones((5, 5)), n_init=2)  # compile the 2-opt
+    graspologic = Graspologic(args.graspologic_python) if args.graspologic_python else None
     results = {}
     if not args.skip_qaplib:
-        rows = qaplib_rows(args.qaplib, args.repeats)
+        rows = qaplib_rows(args.qaplib, args.repeats, graspologic)
         summary = qaplib_summary(rows)
-        print(
-            f"QAPLIB ({len(rows)} instances, {args.repeats} seeds): ours mean gap "
-            f"{summary['ours_mean_gap']:.4f} median {summary['ours_median_gap']:.4f} in "
-            f"{summary['ours_total_s']:.2f}s; scipy best-of-10 mean "
-            f"{summary['scipy_mean_gap']:.4f} median {summary['scipy_median_gap']:.4f} in "
-            f"{summary['scipy_total_s']:.2f}s (time ratio "
-            f"{summary['ours_total_s'] / summary['scipy_total_s']:.2f})",
-            flush=True,
-        )
-        for who in ("ours", "scipy"):
+        print(f"QAPLIB ({len(rows)} instances, {args.repeats} seeds):", flush=True)
+        for who, line in summary.items():
             print(
-                f"  {who:5s} per seed: mean gaps "
-                + " ".join(f"{gap:.4f}" for gap in summary[f"{who}_seed_mean_gaps"])
+                f"  {who:11s} mean gap {line['mean_gap']:.4f} median {line['median_gap']:.4f} "
+                f"in {line['total_s']:.2f}s (time / scipy's "
+                f"{line['total_s'] / summary['scipy']['total_s']:.2f}); per seed: mean gaps "
+                + " ".join(f"{gap:.4f}" for gap in line["seed_mean_gaps"])
                 + "; median gaps "
-                + " ".join(f"{gap:.4f}" for gap in summary[f"{who}_seed_median_gaps"]),
+                + " ".join(f"{gap:.4f}" for gap in line["seed_median_gaps"]),
                 flush=True,
             )
         results["qaplib"] = {"rows": rows, "summary": summary}
@@ -209,7 +269,9 @@ def main():
         sizes = [int(n) for n in args.sizes.split(",")] + ([5000] if args.large else [])
         rhos = [float(r) for r in args.rhos.split(",")]
         results["correlated_er"] = er_rows(sizes, rhos, args.scipy_max_n,
-                                           args.scipy_target_max_n)
+                                           args.scipy_target_max_n, graspologic)
+    if graspologic:
+        graspologic.close()
     args.output.parent.mkdir(parents=True, exist_ok=True)
     args.output.write_text(json.dumps(results, indent=1))
     print(f"written {args.output}")
