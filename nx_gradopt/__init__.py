@@ -10,17 +10,12 @@ import sys
 
 __version__ = "0.1.0"
 
+# Public names other than the new NetworkX functions, which come from the registry.
 _LAZY = {
-    "graph_match": "nx_gradopt.frontends",
-    "graph_match_result": "nx_gradopt.frontends",
-    "GraphMatchSolution": "nx_gradopt.frontends",
     "quadratic_assignment": "nx_gradopt.matching",
     "QAPResult": "nx_gradopt.matching",
-    "max_cut_sdp": "nx_gradopt.frontends",
-    "max_cut_sdp_result": "nx_gradopt.frontends",
-    "MaxCutSolution": "nx_gradopt.frontends",
-    "optimize_algebraic_connectivity": "nx_gradopt.frontends",
-    "optimize_edge_weights": "nx_gradopt.frontends",
+    "GraphMatchSolution": "nx_gradopt.nx.matching",
+    "MaxCutSolution": "nx_gradopt.nx.maxcut",
     "install": "nx_gradopt._install",
     "TensorGraph": "nx_gradopt.core.tensorgraph",
     "from_networkx": "nx_gradopt.convert",
@@ -28,17 +23,28 @@ _LAZY = {
     "ConvergenceWarning": "nx_gradopt.core.results",
     "OptimizationResult": "nx_gradopt.core.results",
 }
-__all__ = sorted(_LAZY)
+
+
+def _new_functions():
+    from ._install import new_functions
+
+    return new_functions()
 
 
 def __getattr__(name):
     if name in _LAZY:
         return getattr(importlib.import_module(_LAZY[name]), name)
+    if name == "__all__":
+        return sorted([*_LAZY, *_new_functions()])
+    if not name.startswith("__"):
+        functions = _new_functions()
+        if name in functions:
+            return functions[name]
     raise AttributeError(f"module 'nx_gradopt' has no attribute {name!r}")
 
 
 def __dir__():
-    return sorted(list(globals()) + __all__)
+    return sorted(list(globals()) + __getattr__("__all__"))
 
 
 def _networkx_initialising():

@@ -1,8 +1,11 @@
 """Backend metadata for NetworkX's ``networkx.backend_info`` entry point.
 
 NetworkX *calls* :func:`get_info` while ``import networkx`` is still running, before its own
-algorithms exist. This module therefore imports only the standard library at module level and
-touches ``networkx.utils`` (already imported by then) inside functions only.
+algorithms exist. This module imports only the standard library at module level; the
+function table comes from the registry (:mod:`nx_gradopt._registry`), whose family modules
+are as light, and ``networkx.utils`` (already imported by then) is touched inside functions.
+Nothing here may raise: an exception would make NetworkX drop the backend, and with it every
+new function, with only an import-time warning as a clue.
 """
 
 import os
@@ -15,47 +18,16 @@ DEVICE_ENV = "NX_GRADOPT_DEVICE"
 DTYPE_ENV = "NX_GRADOPT_DTYPE"
 
 DTYPES = ("float64", "float32")
-_DEVICE_PATTERN = re.compile(r"auto|cpu|mps|(cuda|xpu)(:\d+)?")
+DEVICE_PATTERN = re.compile(r"auto|cpu|cuda(:\d+)?")
+DEVICE_CHOICES = "'auto', 'cpu', 'cuda' or 'cuda:N'"
 
-_EXTRA_PARAMETERS = {
-    "device : str or torch.device, optional": (
-        "Where to compute: 'cpu', 'cuda', 'cuda:1', ... or 'auto' (CUDA when available). "
-        "Default: ``nx.config.backends.gradopt.device``."
-    ),
-    "dtype : {'float64', 'float32'}, optional": (
-        "Floating-point precision of the computation. "
-        "Default: ``nx.config.backends.gradopt.dtype``."
-    ),
-}
 
-_SPECTRAL_DOCS = (
-    "Dense ``eigh`` on small graphs; shift-invert Lanczos on a sparse LU factorisation "
-    "on the CPU and LOBPCG on a GPU for large graphs. ``method`` is validated as NetworkX "
-    "does; 'lobpcg' selects LOBPCG and 'tracemin_lu' the sparse LU solver, other methods "
-    "let the backend choose."
-)
+def valid_device(value):
+    return DEVICE_PATTERN.fullmatch(str(value)) is not None
 
-# Backend implementations of existing NetworkX functions; the new functions are added below.
-IMPLEMENTED_FUNCTIONS = {
-    "algebraic_connectivity": _SPECTRAL_DOCS,
-    "fiedler_vector": _SPECTRAL_DOCS,
-    "spectral_ordering": _SPECTRAL_DOCS,
-    "laplacian_spectrum": "Dense ``torch.linalg.eigvalsh``.",
-    "normalized_laplacian_spectrum": "Dense ``torch.linalg.eigvalsh``.",
-    "effective_graph_resistance": "Laplacian eigenvalues (dense ``eigvalsh``) per component.",
-    "resistance_distance": "Laplacian pseudo-inverse via a dense solve.",
-    "kemeny_constant": "Normalized-Laplacian eigenvalues (dense ``eigvalsh``).",
-    "laplacian_matrix": "Built from the converted sparse graph; returns a SciPy CSR array.",
-    "normalized_laplacian_matrix": "Built from the converted sparse graph; SciPy CSR array.",
-}
-NEW_FUNCTIONS = {
-    "graph_match": "FAQ and GOAT Frank–Wolfe network alignment, batched starts, seeds, padding.",
-    "graph_match_result": "graph_match with the objective and convergence details.",
-    "max_cut_sdp": "Burer–Monteiro SDP, certified bound, breakout local search.",
-    "max_cut_sdp_result": "max_cut_sdp with the certified bound and the SDP solution.",
-    "optimize_algebraic_connectivity": "Smoothed L-BFGS-B with a certified upper bound.",
-    "optimize_edge_weights": "Budgeted edge weights for any differentiable torch objective.",
-}
+
+def valid_dtype(value):
+    return str(value).removeprefix("torch.") in DTYPES
 
 
 def _config_class():
@@ -67,44 +39,60 @@ def _config_class():
 
         Parameters
         ----------
-        device : str
-            'auto' (CUDA when available, else CPU), 'cpu', 'cuda', 'cuda:N', 'mps' or 'xpu'.
-        dtype : str
-            'float64' (default) or 'float32'.
+        device : str or None
+            'auto' (CUDA when available, else CPU), 'cpu', 'cuda' or 'cuda:N'. None: from
+            the ``NX_GRADOPT_DEVICE`` environment variable, checked when a function runs.
+        dtype : str or None
+            'float64' (default) or 'float32'. None: from ``NX_GRADOPT_DTYPE``, likewise.
         """
 
-        device: str
-        dtype: str
+        device: str | None
+        dtype: str | None
 
         def _on_setattr(self, key, value):
+            if value is None:
+                return None
             text = str(value)
-            if key == "device" and not _DEVICE_PATTERN.fullmatch(text):
-                raise ValueError(
-                    "`device` must be 'auto', 'cpu', 'cuda', 'cuda:N', 'mps' or 'xpu'; "
-                    f"got {value!r}"
-                )
+            if key == "device" and not valid_device(text):
+                raise ValueError(f"`device` must be {DEVICE_CHOICES}; got {value!r}")
             if key == "dtype":
-                text = text.removeprefix("torch.")
-                if text not in DTYPES:
+                if not valid_dtype(text):
                     raise ValueError(f"`dtype` must be 'float64' or 'float32'; got {value!r}")
+                text = text.removeprefix("torch.")
             return text
 
     return GradoptConfig
 
 
 def default_config():
-    """The backend's configuration, seeded from the environment variables."""
+    """The backend's configuration, seeded from the environment variables.
+
+    An invalid variable leaves its setting None, so that the error is raised, naming the
+    variable, when a function runs (see ``nx_gradopt.config``), instead of here.
+    """
+    device = os.environ.get(DEVICE_ENV, "auto")
+    dtype = os.environ.get(DTYPE_ENV, "float64")
     return _config_class()(
-        device=os.environ.get(DEVICE_ENV, "auto"),
-        dtype=os.environ.get(DTYPE_ENV, "float64"),
+        device=device if valid_device(device) else None,
+        dtype=dtype if valid_dtype(dtype) else None,
     )
+
+
+def function_table():
+    """``get_info()["functions"]``, derived from the registry."""
+    from ._registry import registrations
+
+    table = {}
+    for name, registration in registrations().items():
+        entry = {"additional_docs": registration.docs}
+        if registration.extra_parameters:
+            entry["additional_parameters"] = dict(registration.extra_parameters)
+        table[name] = entry
+    return table
 
 
 def get_info():
     """Describe the backend to NetworkX, and install the new functions early when allowed."""
-    functions = {}
-    for name, docs in {**IMPLEMENTED_FUNCTIONS, **NEW_FUNCTIONS}.items():
-        functions[name] = {"additional_docs": docs, "additional_parameters": _EXTRA_PARAMETERS}
     info = {
         "backend_name": BACKEND_NAME,
         "project": "nx-gradopt",
@@ -112,7 +100,7 @@ def get_info():
         "url": "https://github.com/nx-gradopt/nx-gradopt",
         "short_summary": "Continuous-optimisation graph algorithms on a torch core (GPU when present).",
         "default_config": default_config(),
-        "functions": functions,
+        "functions": function_table(),
     }
     installed = False
     if os.environ.get(EARLY_API_ENV, "1") != "0":

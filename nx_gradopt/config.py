@@ -5,21 +5,24 @@ import os
 
 import networkx as nx
 
-from ._info import DEVICE_ENV, DTYPE_ENV
+from ._info import DEVICE_CHOICES, DEVICE_ENV, DTYPE_ENV, valid_device, valid_dtype
 from .core.runtime import resolve_device, resolve_dtype
 
 
-def _configured(key, env):
+def _configured(key, env, valid, choices):
     backend_config = getattr(nx.config.backends, "gradopt", None)
-    if backend_config is not None and key in backend_config:
+    if backend_config is not None and backend_config.get(key) is not None:
         return backend_config[key]
-    return os.environ.get(env)
+    value = os.environ.get(env)
+    if value is not None and not valid(value):
+        raise ValueError(f"environment variable {env} must be {choices}; got {value!r}")
+    return value
 
 
 def device_and_dtype(device=None, dtype=None):
     """Resolve the ``device=`` and ``dtype=`` keyword arguments of a call."""
     if device is None:
-        device = _configured("device", DEVICE_ENV)
+        device = _configured("device", DEVICE_ENV, valid_device, DEVICE_CHOICES)
     if dtype is None:
-        dtype = _configured("dtype", DTYPE_ENV)
+        dtype = _configured("dtype", DTYPE_ENV, valid_dtype, "'float64' or 'float32'")
     return resolve_device(device), resolve_dtype(dtype)

@@ -1,5 +1,6 @@
 """NetworkX graphs <-> :class:`~nx_gradopt.core.tensorgraph.TensorGraph`."""
 
+import decimal
 import numbers
 
 import networkx as nx
@@ -9,7 +10,10 @@ import torch
 from .core.tensorgraph import TensorGraph
 
 
-def from_networkx(G, edge_attrs=None, *, weight=None, default=1):
+def from_networkx(
+    G, edge_attrs=None, *, weight=None, default=1, preserve_edge_attrs=False,
+    preserve_node_attrs=False, preserve_graph_attrs=False,
+):
     """Convert a NetworkX graph to a :class:`TensorGraph` without densifying it.
 
     Parameters
@@ -17,12 +21,16 @@ def from_networkx(G, edge_attrs=None, *, weight=None, default=1):
     G : NetworkX graph
         Any of Graph, DiGraph, MultiGraph, MultiDiGraph, with any hashable nodes.
     edge_attrs : dict, optional
-        ``{attribute: default}`` of the edge attributes to convert; a default of None means
-        the attribute is required on every edge.
+        ``{attribute: default}`` of the edge attributes to convert to tensors; a default of
+        None means the attribute is required on every edge.
     weight : str, optional
         Shorthand for ``edge_attrs={weight: default}``.
     default : float
         The default used with ``weight`` (NetworkX's is 1).
+    preserve_edge_attrs, preserve_node_attrs, preserve_graph_attrs : bool
+        Keep copies of every edge's, node's and the graph's attribute dicts (for functions
+        that return a new graph). With ``preserve_edge_attrs``, every attribute whose values
+        are all real numbers is also converted to a tensor (missing values count 1).
 
     Returns
     -------
@@ -33,33 +41,55 @@ def from_networkx(G, edge_attrs=None, *, weight=None, default=1):
     Raises
     ------
     TypeError
-        If an edge attribute value is not a real number.
+        If a value of a converted attribute is not a real number (bools count as 0 and 1
+        and decimals are converted, as NumPy does for NetworkX).
     KeyError
         If a required attribute (default None) is missing on an edge.
     """
     if weight is not None:
         edge_attrs = {**(edge_attrs or {}), weight: default}
-    edge_attrs = dict(edge_attrs or {})
+    # A default of None makes the attribute required: look it up with a marker for "missing".
+    edge_attrs = {
+        attribute: _MISSING if attr_default is None else attr_default
+        for attribute, attr_default in (edge_attrs or {}).items()
+    }
     nodes = list(G)
     index = {node: i for i, node in enumerate(nodes)}
-    view = G.edges  # callable; on multigraphs it yields each parallel edge (keys=False)
     # One pass over the edges (the Python-level cost of a conversion), then NumPy.
-    if len(edge_attrs) == 1:
-        ((attribute, attr_default),) = edge_attrs.items()
-        triples = list(view(data=attribute, default=attr_default))
-        heads, tails, data = zip(*triples) if triples else ((), (), ())
-        columns = {attribute: _numeric_column(data, attribute, heads, tails)}
-    else:
-        triples = list(view(data=True)) if edge_attrs else [(u, v, None) for u, v in view()]
+    dicts = None
+    integral = set()
+    if preserve_edge_attrs or len(edge_attrs) > 1:
+        triples = list(G.edges(data=True))
         heads, tails, dicts = zip(*triples) if triples else ((), (), ())
         columns = {
             attribute: _numeric_column(
-                [d.get(attribute, attr_default) for d in dicts], attribute, heads, tails
+                [d.get(attribute, attr_default) for d in dicts], attribute, heads, tails, integral
             )
             for attribute, attr_default in edge_attrs.items()
         }
+        if preserve_edge_attrs:
+            for attribute in {key for d in dicts for key in d} - set(columns):
+                values = [d.get(attribute, 1) for d in dicts]
+                if all(_is_real(value) for value in values):
+                    columns[attribute] = _numeric_column(values, attribute, heads, tails, integral)
+    elif edge_attrs:
+        ((attribute, attr_default),) = edge_attrs.items()
+        triples = list(G.edges(data=attribute, default=attr_default))
+        heads, tails, data = zip(*triples) if triples else ((), (), ())
+        columns = {attribute: _numeric_column(data, attribute, heads, tails, integral)}
+    else:
+        pairs = list(G.edges())
+        heads, tails = zip(*pairs) if pairs else ((), ())
+        columns = {}
     sources = np.fromiter(map(index.__getitem__, heads), dtype=np.int64, count=len(heads))
     targets = np.fromiter(map(index.__getitem__, tails), dtype=np.int64, count=len(tails))
+    edge_data = None
+    if preserve_edge_attrs:
+        edge_data = [
+            (int(a), int(b), dict(d)) for a, b, d in zip(sources.tolist(), targets.tolist(), dicts)
+        ]
+    if G.is_multigraph():
+        columns[_COUNT] = np.ones(len(heads))
     if not G.is_directed():
         mirrored = sources != targets
         sources, targets = (
@@ -74,6 +104,8 @@ def from_networkx(G, edge_attrs=None, *, weight=None, default=1):
         a: torch.from_numpy(np.bincount(position, weights=c, minlength=keys.size))
         for a, c in columns.items()
     }
+    counts = values.pop(_COUNT, None)
+    columns.pop(_COUNT, None)
     signed = frozenset(a for a, c in columns.items() if (c < 0).any())
     absolute_values = {
         a: torch.from_numpy(np.bincount(position, weights=np.abs(columns[a]), minlength=keys.size))
@@ -88,19 +120,42 @@ def from_networkx(G, edge_attrs=None, *, weight=None, default=1):
         multigraph=G.is_multigraph(),
         signed_attributes=signed,
         absolute_edge_values=absolute_values,
-        source=G,
+        integer_attributes=frozenset(integral),
+        edge_counts=counts,
+        edge_data=edge_data,
+        node_data=[dict(d) for _, d in G.nodes(data=True)] if preserve_node_attrs else None,
+        graph_data=dict(G.graph) if preserve_graph_attrs else None,
     )
 
 
-def _numeric_column(values, attribute, heads, tails):
-    """float64 array of ``values``; every one must be a real number (checked per type)."""
+# A default no attribute value can be: the attribute is missing (and required).
+_MISSING = object()
+# A column name no attribute can have: the per-entry count of parallel edges.
+_COUNT = object()
+
+
+def _is_real(value):
+    return isinstance(value, (numbers.Real, decimal.Decimal))
+
+
+def _numeric_column(values, attribute, heads, tails, integral):
+    """float64 array of ``values``; every one must be a real number (checked per type).
+    Adds ``attribute`` to the set ``integral`` when every value is an integer."""
     kinds = set(map(type, values))
-    if all(issubclass(kind, numbers.Real) and not issubclass(kind, bool) for kind in kinds):
-        return np.array(values, dtype=np.float64).reshape(-1)
+    if all(issubclass(kind, numbers.Integral) for kind in kinds):
+        integral.add(attribute)
+    if all(issubclass(kind, (numbers.Real, decimal.Decimal)) for kind in kinds):
+        return np.array([float(value) for value in values] if decimal.Decimal in kinds
+                        else values, dtype=np.float64).reshape(-1)
     for u, v, value in zip(heads, tails, values):
-        if value is None:
+        if value is _MISSING:
             raise KeyError(f"edge ({u!r}, {v!r}) has no {attribute!r} attribute")
-        if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        if value is None:
+            raise TypeError(
+                f"edge attribute {attribute!r} of edge ({u!r}, {v!r}) must be a real number; "
+                "got None"
+            )
+        if not _is_real(value):
             raise TypeError(
                 f"edge attribute {attribute!r} of edge ({u!r}, {v!r}) must be a real number; "
                 f"got {value!r}"
@@ -111,7 +166,9 @@ def _numeric_column(values, attribute, heads, tails):
 def to_networkx(graph, *, weight=None):
     """A new NetworkX graph from a :class:`TensorGraph` (or ``graph`` itself if not one).
 
-    With ``weight=None`` every converted edge attribute is written back.
+    Nodes, edges and attributes are restored where they were preserved (in the source
+    graph's order); otherwise edges come from the stored entries, with every converted
+    edge attribute written back (only ``weight`` if it is given).
     """
     if not isinstance(graph, TensorGraph):
         return graph
@@ -122,14 +179,21 @@ def to_networkx(graph, *, weight=None):
         (True, True): nx.MultiDiGraph,
     }[(graph.directed, graph.multigraph)]
     H = cls()
-    H.add_nodes_from(graph.nodes)
+    if graph.graph_data is not None:
+        H.graph.update(graph.graph_data)
+    nodes = graph.nodes
+    if graph.node_data is not None:
+        H.add_nodes_from((node, dict(data)) for node, data in zip(nodes, graph.node_data))
+    else:
+        H.add_nodes_from(nodes)
+    if graph.edge_data is not None:
+        H.add_edges_from((nodes[a], nodes[b], dict(d)) for a, b, d in graph.edge_data)
+        return H
     row, col = graph.row.tolist(), graph.col.tolist()
     attributes = [weight] if weight is not None else list(graph.edge_values)
-    values = {a: graph.edge_values[a].tolist() for a in attributes}
-    nodes = graph.nodes
+    values = {a: graph.values(a).tolist() for a in attributes}
     for i, (r, c) in enumerate(zip(row, col)):
         if not graph.directed and r > c:
             continue
         H.add_edge(nodes[r], nodes[c], **{a: v[i] for a, v in values.items()})
     return H
-

@@ -1,8 +1,14 @@
-"""The ``networkx.backends`` entry point: how NetworkX converts for, and calls, gradopt."""
+"""The ``networkx.backends`` entry point: how NetworkX converts for, and calls, gradopt.
 
-from . import frontends, spectral
+The implementations are the registry's (:mod:`nx_gradopt._registry`): one attribute per
+registered function, set below, so NetworkX's ``hasattr`` check sees exactly those.
+"""
+
+from ._registry import registrations
 from .convert import from_networkx, to_networkx
 from .core.tensorgraph import TensorGraph
+
+_REGISTRATIONS = registrations()
 
 
 class BackendInterface:
@@ -15,14 +21,14 @@ class BackendInterface:
     ):
         if isinstance(graph, TensorGraph):
             return graph
-        if preserve_edge_attrs:
-            names = {key for *_, data in graph.edges(data=True) for key in data}
-            edge_attrs = {key: None for key in names}
-        try:
-            return from_networkx(graph, edge_attrs)
-        except (TypeError, KeyError) as error:
-            # Declining lets automatic dispatch move on to NetworkX.
-            raise NotImplementedError(f"gradopt cannot convert this graph: {error}") from error
+        # A bad attribute value raises our TypeError naming the edge, also under automatic
+        # dispatch: NetworkX fails on the same values (str, None, complex) from deep inside
+        # NumPy or SciPy.
+        return from_networkx(
+            graph, edge_attrs, preserve_edge_attrs=preserve_edge_attrs is True,
+            preserve_node_attrs=preserve_node_attrs is True or bool(node_attrs),
+            preserve_graph_attrs=bool(preserve_graph_attrs),
+        )
 
     @staticmethod
     def convert_to_nx(obj, *, name=None):
@@ -30,28 +36,40 @@ class BackendInterface:
 
     @staticmethod
     def can_run(name, args, kwargs):
-        return True
+        """True, or why not (NetworkX logs the reason and moves on to the next backend)."""
+        registration = _REGISTRATIONS.get(name)
+        if registration is None:
+            return f"gradopt does not implement {name!r}"
+        arguments = registration.bind(args, kwargs)
+        if arguments is None:
+            return True  # let the call itself report the bad arguments
+        if registration.fresh_conversion:
+            _forget_cached_conversions(registration, arguments)
+        return registration.can_run(arguments) if registration.can_run else True
 
     @staticmethod
     def should_run(name, args, kwargs):
-        return True
+        """True, or why NetworkX's own implementation is expected to be faster."""
+        registration = _REGISTRATIONS.get(name)
+        if registration is None or registration.should_run is None:
+            return True
+        arguments = registration.bind(args, kwargs)
+        return True if arguments is None else registration.should_run(arguments)
 
-    # NetworkX's spectral functions.
-    algebraic_connectivity = staticmethod(spectral.algebraic_connectivity)
-    fiedler_vector = staticmethod(spectral.fiedler_vector)
-    spectral_ordering = staticmethod(spectral.spectral_ordering)
-    laplacian_spectrum = staticmethod(spectral.laplacian_spectrum)
-    normalized_laplacian_spectrum = staticmethod(spectral.normalized_laplacian_spectrum)
-    effective_graph_resistance = staticmethod(spectral.effective_graph_resistance)
-    kemeny_constant = staticmethod(spectral.kemeny_constant)
-    # Matrices: no speed-up (SciPy out), but NetworkX's spectral tests build them in test mode.
-    laplacian_matrix = staticmethod(spectral.laplacian_matrix)
-    normalized_laplacian_matrix = staticmethod(spectral.normalized_laplacian_matrix)
 
-    # Our new functions.
-    graph_match = staticmethod(frontends._graph_match)
-    graph_match_result = staticmethod(frontends._graph_match_result)
-    max_cut_sdp = staticmethod(frontends._max_cut_sdp)
-    max_cut_sdp_result = staticmethod(frontends._max_cut_sdp_result)
-    optimize_edge_weights = staticmethod(frontends._optimize_edge_weights)
-    optimize_algebraic_connectivity = staticmethod(frontends._optimize_algebraic_connectivity)
+def _forget_cached_conversions(registration, arguments):
+    """Drop gradopt's cached conversions of the call's graphs, so it converts them afresh.
+
+    ``G.edges[u, v]["weight"] = x`` does not clear NetworkX's conversion cache; a certified
+    bound computed from the stale conversion would be presented as one for the graph passed.
+    Converting is O(m), small next to the solves these functions run.
+    """
+    for parameter in registration.graph_parameters:
+        cache = getattr(arguments.get(parameter), "__networkx_cache__", None)
+        if isinstance(cache, dict):
+            cache.get("backends", {}).pop("gradopt", None)
+
+
+for _name, _registration in _REGISTRATIONS.items():
+    setattr(BackendInterface, _name, staticmethod(_registration.function))
+del _name, _registration

@@ -1,6 +1,7 @@
 import networkx as nx
 import numpy as np
 import pytest
+import torch
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -57,7 +58,8 @@ def test_sparse_storage_and_call_time_dtype():
     G = nx.grid_2d_graph(100, 100)
     tg = from_networkx(G)
     assert tg.row.numel() == 2 * G.number_of_edges()
-    assert tg.values(None, dtype=__import__("torch").float32).dtype.is_floating_point
+    assert tg.values(None, dtype=torch.float32).dtype == torch.float32
+    assert tg.values(None).dtype == torch.float64
 
 
 def test_bad_attributes():
@@ -69,16 +71,54 @@ def test_bad_attributes():
         from_networkx(G, {"capacity": None})
 
 
-def test_backend_conversion_is_cached_and_declines_bad_graphs():
+def test_backend_conversion_round_trips_and_names_bad_values():
     from nx_gradopt.interface import BackendInterface
 
     G = nx.path_graph(4)
     converted = BackendInterface.convert_from_nx(G, edge_attrs={"weight": 1})
     assert isinstance(converted, TensorGraph)
     assert BackendInterface.convert_to_nx(converted).edges == G.edges
-    G[0][1]["weight"] = "x"
-    with pytest.raises(NotImplementedError, match="gradopt cannot convert"):
-        BackendInterface.convert_from_nx(G, edge_attrs={"weight": 1})
+    for bad in ("x", None, 1 + 2j):
+        G[0][1]["weight"] = bad
+        with pytest.raises(TypeError, match=r"attribute 'weight' of edge \(0, 1\) must be a real"):
+            BackendInterface.convert_from_nx(G, edge_attrs={"weight": 1})
+
+
+def test_dispatch_caches_the_conversion_and_reuses_it():
+    G = nx.path_graph(6)
+    nx.algebraic_connectivity(G, backend="gradopt")
+    cached = G.__networkx_cache__["backends"]["gradopt"]
+    assert len(cached) == 1
+    (first,) = cached.values()
+    assert isinstance(first, TensorGraph)
+    nx.algebraic_connectivity(G, backend="gradopt")
+    (second,) = G.__networkx_cache__["backends"]["gradopt"].values()
+    assert second is first
+
+
+def test_bools_and_decimals_are_numbers_as_in_networkx():
+    import decimal
+
+    G = nx.path_graph(3)
+    G[0][1]["weight"] = True
+    G[1][2]["weight"] = decimal.Decimal("2.5")
+    tg = from_networkx(G, weight="weight")
+    np.testing.assert_array_equal(as_scipy(tg), nx.to_scipy_sparse_array(G, dtype=float).toarray())
+
+
+def test_preserved_attributes_rebuild_the_graph_in_order():
+    G = nx.Graph(name="g")
+    G.add_node("b", color="red")
+    G.add_edge("b", "a", weight=2, label="x")
+    G.add_edge("a", "c")
+    tg = from_networkx(G, preserve_edge_attrs=True, preserve_node_attrs=True,
+                       preserve_graph_attrs=True)
+    H = to_networkx(tg)
+    assert list(H.nodes(data=True)) == list(G.nodes(data=True))
+    assert list(H.edges(data=True)) == list(G.edges(data=True))
+    assert H.graph == G.graph
+    assert tg.values("weight").tolist() == as_scipy(tg)[as_scipy(tg) != 0].tolist()
+    assert "label" not in tg.edge_values  # not a number: kept in the dicts only
 
 
 @given(st.integers(0, 5))

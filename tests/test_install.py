@@ -28,7 +28,11 @@ def test_import_networkx_exposes_new_function_without_torch():
 
 def test_import_networkx_loads_only_light_modules():
     out = run("import sys, networkx\nprint(sorted(m for m in sys.modules if m.startswith('nx_gradopt')))")
-    assert out == "['nx_gradopt', 'nx_gradopt._info', 'nx_gradopt._install', 'nx_gradopt.frontends']"
+    assert out == (
+        "['nx_gradopt', 'nx_gradopt._info', 'nx_gradopt._install', 'nx_gradopt._registry', "
+        "'nx_gradopt.nx', 'nx_gradopt.nx._checks', 'nx_gradopt.nx.connectivity', "
+        "'nx_gradopt.nx.matching', 'nx_gradopt.nx.maxcut', 'nx_gradopt.nx.spectral']"
+    )
 
 
 @pytest.mark.parametrize("first", ["networkx", "nx_gradopt"])
@@ -88,14 +92,15 @@ def test_new_function_pickles_by_name():
 def test_install_never_overwrites_networkx_names(monkeypatch):
     import networkx as nx
 
-    from nx_gradopt import _install, frontends
+    import nx_gradopt
+    from nx_gradopt import _install
 
     sentinel = object()
     monkeypatch.setitem(nx.__dict__, "optimize_algebraic_connectivity", sentinel)
     with pytest.warns(RuntimeWarning, match="networkx already defines 'optimize_algebraic"):
         _install.install()
     assert nx.optimize_algebraic_connectivity is sentinel
-    assert frontends.optimize_algebraic_connectivity is not sentinel
+    assert nx_gradopt.optimize_algebraic_connectivity is not sentinel
 
 
 def test_untested_networkx_version_skips_early_route(monkeypatch):

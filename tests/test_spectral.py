@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from nx_gradopt import spectral
+from nx_gradopt.nx import spectral
 from nx_gradopt.interface import BackendInterface
 
 from .strategies import weighted_graphs

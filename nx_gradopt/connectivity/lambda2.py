@@ -39,6 +39,7 @@ from ..core.eigensolvers import smallest_eigenpairs
 from ..core.laplacian import edge_laplacian_quadratic
 from ..core.results import OptimizationResult
 from ..core.runtime import single_threaded_blas
+from ..core.sparse import connected_components
 from .certificate import certified_upper_bound
 from .engine import StopOptimization, fill_budget, maximize_over_budget
 from .unfolding import unfolding_iterates
@@ -207,16 +208,13 @@ def _cut_of_support(problem, weights):
     """None if the edges with positive weight (and the base network) connect the graph;
     otherwise the supergradient (x_u - x_v)^2 of lambda_2 = 0 at a component indicator x."""
     import numpy as np
-    import scipy.sparse
-    import scipy.sparse.csgraph
 
     positive = (weights > 0).cpu().numpy()
     u, v = problem.u.cpu().numpy()[positive], problem.v.cpu().numpy()[positive]
     if problem.base_w is not None:
         u = np.concatenate([u, problem.base_u.cpu().numpy()])
         v = np.concatenate([v, problem.base_v.cpu().numpy()])
-    graph = scipy.sparse.coo_array((np.ones(len(u)), (u, v)), shape=(problem.n, problem.n))
-    count, labels = scipy.sparse.csgraph.connected_components(graph, directed=False)
+    count, labels = connected_components(problem.n, u, v)
     if count == 1:
         return None
     indicator = torch.as_tensor(labels == labels[0], dtype=weights.dtype, device=weights.device)

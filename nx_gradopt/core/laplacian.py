@@ -5,9 +5,9 @@ cancel (as in ``networkx.laplacian_matrix``). The normalized Laplacian is
 :math:`D^{-1/2} L D^{-1/2}`, with isolated nodes given a zero scale as NetworkX does.
 """
 
-import warnings
-
 import torch
+
+from .sparse import csr_tensor
 
 
 def _without_self_loops(row, col, values):
@@ -40,9 +40,11 @@ def laplacian(n, row, col, values, *, normalized=False, layout=torch.sparse_csr)
     ).coalesce()
     if layout == torch.strided:
         return matrix.to_dense()
-    with warnings.catch_warnings():
-        warnings.filterwarnings("ignore", "Sparse CSR tensor support is in beta")
-        return matrix.to_sparse_csr()
+    # A coalesced COO tensor is sorted row-major: its column indices are already CSR's.
+    (rows, cols), entries = matrix.indices(), matrix.values()
+    crow = torch.zeros(n + 1, dtype=torch.int64, device=rows.device)
+    crow[1:] = torch.cumsum(torch.bincount(rows, minlength=n), 0)
+    return csr_tensor(crow, cols, entries, (n, n))
 
 
 class LaplacianPattern:
@@ -75,11 +77,7 @@ class LaplacianPattern:
         values = torch.zeros(self.nnz, device=weights.device, dtype=weights.dtype)
         values.index_add_(0, self.off_diagonal, -torch.cat([weights, weights]))
         values.index_add_(0, self.diagonal, torch.cat([weights, weights]))
-        with warnings.catch_warnings():
-            warnings.filterwarnings("ignore", "Sparse CSR tensor support is in beta")
-            return torch.sparse_csr_tensor(
-                self.crow, self.col, values, (self.n, self.n), check_invariants=False
-            )
+        return csr_tensor(self.crow, self.col, values, (self.n, self.n))
 
 
 def null_vector(n, row, col, values, *, normalized=False):

@@ -4,7 +4,9 @@ Kernels never pick a device: they follow their inputs. These helpers are what th
 boundary uses to turn user options into torch objects.
 """
 
+import contextlib
 import numbers
+import threading
 
 import numpy as np
 import torch
@@ -12,14 +14,24 @@ import torch
 DTYPES = {"float64": torch.float64, "float32": torch.float32}
 
 
+# The kinds of device the kernels are written and tested for ('meta' has no data, 'mps' no
+# float64); others are refused here rather than failing inside torch.
+DEVICE_TYPES = ("cpu", "cuda")
+
+
 def resolve_device(device):
-    """'auto'/None -> CUDA when available, else CPU; any other value goes to ``torch.device``."""
+    """'auto'/None -> CUDA when available, else CPU; else a CPU or CUDA ``torch.device``."""
     if device is None or device == "auto":
         return torch.device("cuda" if torch.cuda.is_available() else "cpu")
     try:
         resolved = torch.device(device)
-    except (RuntimeError, TypeError) as error:
-        raise ValueError(f"`device` must be 'auto' or a torch device; got {device!r}") from error
+    except (RuntimeError, TypeError):
+        resolved = None
+    if resolved is None or resolved.type not in DEVICE_TYPES:
+        raise ValueError(
+            f"`device` must be 'auto', 'cpu', 'cuda', 'cuda:N' or a torch.device of those; "
+            f"got {device!r}"
+        )
     if resolved.type == "cuda" and not torch.cuda.is_available():
         raise ValueError(f"`device` is {device!r} but CUDA is not available")
     return resolved
@@ -65,6 +77,12 @@ def randn(shape, *, generator, device, dtype):
     return torch.randn(shape, generator=generator, dtype=torch.float64).to(device, dtype)
 
 
+_blas_lock = threading.Lock()
+_blas_users = 0
+_blas_limiter = None
+
+
+@contextlib.contextmanager
 def single_threaded_blas():
     """A context in which NumPy's and SciPy's OpenBLAS run one thread each.
 
@@ -72,7 +90,23 @@ def single_threaded_blas():
     kernels; OpenBLAS threads spin between calls and take the cores from torch's. Measured
     on a 2-core machine: the certified 100 x 100 grid took 4.1 s with the default threads and
     2.0 s inside this context, the 2 000-node geometric graph 2.9x fewer seconds per step.
+
+    The limit is process-wide (OpenBLAS has one pool), so concurrent calls share it: the
+    first to enter sets it, the last to leave restores the original. Nested per-call
+    ``threadpool_limits`` would each save the other's limit and leave one in force.
     """
+    global _blas_users, _blas_limiter
     from threadpoolctl import threadpool_limits
 
-    return threadpool_limits(limits=1, user_api="blas")
+    with _blas_lock:
+        if _blas_users == 0:
+            _blas_limiter = threadpool_limits(limits=1, user_api="blas")
+        _blas_users += 1
+    try:
+        yield
+    finally:
+        with _blas_lock:
+            _blas_users -= 1
+            if _blas_users == 0:
+                _blas_limiter.restore_original_limits()
+                _blas_limiter = None

@@ -2,6 +2,8 @@
 
 from dataclasses import dataclass, field
 
+import numpy as np
+import scipy.sparse as sp
 import torch
 
 
@@ -13,6 +15,11 @@ class TensorGraph:
     directions, a self-loop once on the diagonal, and parallel edges of a multigraph are summed.
     Rows are sorted (row-major), so ``row``/``col`` are also a CSR layout. Values are float64;
     device and dtype are chosen per call (NetworkX's conversion cache ignores them).
+
+    A TensorGraph is all the backend sees of a graph: it keeps no reference to the graph it
+    was converted from, so every result is computed from the same data, whatever NetworkX's
+    conversion cache holds. Functions that return a new graph ask the dispatcher to preserve
+    the attributes, kept here as copies.
 
     Attributes
     ----------
@@ -29,8 +36,19 @@ class TensorGraph:
     absolute_edge_values : dict of str to torch.Tensor
         For signed attributes of multigraphs, the sums of absolute values over parallel edges
         (what NetworkX's spectral functions use), aligned with ``row``/``col``.
-    source : object or None
-        The graph this was converted from, so that results can keep its attributes.
+    integer_attributes : frozenset
+        Attributes whose values (defaults included) were all Python or NumPy integers: sums
+        of them are reported as ints, as NetworkX's are.
+    edge_counts : torch.Tensor
+        How many edges each stored entry sums (parallel edges of a multigraph), aligned with
+        ``row``/``col``: the entry's value when weights are ignored, as NetworkX counts them.
+    edge_data : list of (int, int, dict) or None
+        When edge attributes were preserved: every edge as (head index, tail index, a copy
+        of its attribute dict), in the order the source graph lists them.
+    node_data : list of dict or None
+        When node attributes were preserved: a copy of each node's attribute dict.
+    graph_data : dict or None
+        When graph attributes were preserved: a copy of the graph's attribute dict.
     """
 
     __networkx_backend__ = "gradopt"
@@ -43,7 +61,11 @@ class TensorGraph:
     multigraph: bool = False
     signed_attributes: frozenset = frozenset()
     absolute_edge_values: dict = field(default_factory=dict)
-    source: object = field(default=None, repr=False)
+    integer_attributes: frozenset = frozenset()
+    edge_counts: torch.Tensor | None = None
+    edge_data: list | None = field(default=None, repr=False)
+    node_data: list | None = field(default=None, repr=False)
+    graph_data: dict | None = field(default=None, repr=False)
 
     def __post_init__(self):
         self._index = None
@@ -69,12 +91,16 @@ class TensorGraph:
         return self._index
 
     def values(self, attribute, *, absolute=False, device=None, dtype=torch.float64):
-        """Edge values of ``attribute`` (all ones when None), on ``device`` in ``dtype``.
+        """Edge values of ``attribute`` on ``device`` in ``dtype``.
 
-        With ``absolute=True``: sums of absolute values over parallel edges.
+        ``attribute=None`` means unweighted: each entry counts its edges (1, or the number
+        of parallel edges of a multigraph, as NetworkX's ``weight=None`` does). With
+        ``absolute=True``: sums of absolute values over parallel edges.
         """
         if attribute is None:
-            return torch.ones(self.row.numel(), device=device, dtype=dtype)
+            if self.edge_counts is None:
+                return torch.ones(self.row.numel(), device=device, dtype=dtype)
+            return self.edge_counts.to(device=device, dtype=dtype)
         if absolute:
             if attribute in self.absolute_edge_values:
                 return self.absolute_edge_values[attribute].to(device=device, dtype=dtype)
@@ -86,6 +112,19 @@ class TensorGraph:
                 f"edge attribute {attribute!r} was not converted; have {sorted(self.edge_values)}"
             ) from None
         return stored.to(device=device, dtype=dtype)
+
+    def adjacency(self, attribute, *, absolute=False):
+        """The weighted adjacency as a float64 SciPy CSR array (int64 indices).
+
+        The one sparse-adjacency builder of the package: kernels that work on SciPy
+        matrices (and :func:`~nx_gradopt.core.sparse.scipy_to_torch_csr` for torch) start here.
+        """
+        n = len(self.nodes)
+        row = self.row.numpy()
+        indptr = np.zeros(n + 1, dtype=np.int64)
+        np.cumsum(np.bincount(row, minlength=n), out=indptr[1:])
+        values = self.values(attribute, absolute=absolute).numpy()
+        return sp.csr_array((values, self.col.numpy().astype(np.int64), indptr), shape=(n, n))
 
     def undirected_edges(self):
         """Indices (u, v) with u < v of the stored off-diagonal entries of an undirected graph."""

@@ -10,12 +10,13 @@ and the similarity, and :math:`c_0` the seed-to-seed terms. Its gradient is
 :math:`A P B^\top + A^\top P B + C` (one product pair when A and B are symmetric).
 """
 
-import warnings
 from dataclasses import dataclass
 
 import numpy as np
 import scipy.sparse as sp
 import torch
+
+from ..core.sparse import scipy_to_torch_csr
 
 PADDINGS = ("naive", "adopted")
 
@@ -153,16 +154,7 @@ def _to_torch(matrix, device, dtype):
     m = matrix.shape[0]
     if m == 0 or matrix.nnz >= SPARSE_DENSITY * m * m:
         return _dense(matrix, device, dtype)
-    matrix = sp.csr_array(matrix)
-    matrix.sort_indices()
-    with warnings.catch_warnings():
-        warnings.filterwarnings("ignore", "Sparse CSR tensor support is in beta")
-        return torch.sparse_csr_tensor(
-            torch.from_numpy(matrix.indptr.astype(np.int64)),
-            torch.from_numpy(matrix.indices.astype(np.int64)),
-            torch.from_numpy(matrix.data.astype(np.float64)),
-            size=matrix.shape, check_invariants=False,
-        ).to(device=device, dtype=dtype)
+    return scipy_to_torch_csr(matrix, device=device, dtype=dtype)
 
 
 def objective(a, b, similarity, perm):

@@ -3,7 +3,6 @@
 import math
 import os
 import time
-import warnings
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
@@ -12,6 +11,7 @@ import scipy.sparse as sp
 import torch
 
 from ..core.results import OptimizationResult
+from ..core.sparse import scipy_to_torch_csr
 from . import certificate
 from .local_search import BreakoutSearch, cut_value, descend, gains
 from .oblique import ObliqueLBFGS, add_rank, random_point
@@ -86,13 +86,7 @@ def _adjacency(n, u, v, w, device, dtype):
     matrix.sum_duplicates()
     matrix.indptr = matrix.indptr.astype(np.int64)
     matrix.indices = matrix.indices.astype(np.int64)
-    with warnings.catch_warnings():
-        warnings.filterwarnings("ignore", "Sparse CSR tensor support is in beta")
-        adjacency = torch.sparse_csr_tensor(
-            torch.from_numpy(matrix.indptr), torch.from_numpy(matrix.indices),
-            torch.from_numpy(matrix.data), (n, n), check_invariants=False,
-        )
-    return adjacency.to(device=device, dtype=dtype), matrix
+    return scipy_to_torch_csr(matrix, device=device, dtype=dtype), matrix
 
 
 def solve_sdp(

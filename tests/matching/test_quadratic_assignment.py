@@ -241,7 +241,7 @@ def test_faq_from_the_barycenter_is_scipys_faq():
         ({"partial_match": [[0, 1], [0, 2]]}, r"`partial_match` column 0 repeats a row of A"),
         ({"partial_match": [0, 1]}, r"`partial_match` must be an \(s, 2\) array"),
         ({"similarity": np.ones((3, 4))}, r"`similarity` must have shape"),
-        ({"device": "tpu"}, r"`device` must be 'auto' or a torch device"),
+        ({"device": "tpu"}, r"`device` must be 'auto', 'cpu', 'cuda'"),
     ],
 )
 def test_bad_options_are_named(kwargs, message):

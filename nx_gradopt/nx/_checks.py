@@ -1,0 +1,47 @@
+"""Argument checks shared by the NetworkX-facing modules: each names the argument and value."""
+
+import math
+import numbers
+
+
+def check_positive(name, value, *, integer=False, allow_zero=False, allow_none=False):
+    """A positive (or non-negative) finite number, or integer; None when allowed."""
+    if value is None and allow_none:
+        return
+    kind = numbers.Integral if integer else numbers.Real
+    ok = isinstance(value, kind) and not isinstance(value, bool) and math.isfinite(value)
+    if not ok or value < 0 or (value == 0 and not allow_zero):
+        what = "integer" if integer else "finite number"
+        sign = "non-negative" if allow_zero else "positive"
+        raise ValueError(f"`{name}` must be a {sign} {what}; got {value!r}")
+
+
+def check_bool(name, value):
+    """True or False (NumPy's booleans too); never a truthy stand-in such as "yes"."""
+    import numpy as np
+
+    if not isinstance(value, (bool, np.bool_)):
+        raise ValueError(f"`{name}` must be True or False; got {value!r}")
+    return bool(value)
+
+
+def check_weights(G, weight, *, name=None):
+    """The edge values of ``weight``, finite, with a total magnitude that float64 can hold.
+    ``name`` says which graph, where a function takes two."""
+    import torch
+
+    where = "" if name is None else f" of {name}"
+    values = G.values(weight)
+    bad = ~torch.isfinite(values)
+    if bool(bad.any()):
+        k = int(bad.nonzero()[0, 0])
+        edge = (G.nodes[int(G.row[k])], G.nodes[int(G.col[k])])
+        raise ValueError(
+            f"`weight` {weight!r} of edge {edge!r}{where} must be finite; got {float(values[k])}"
+        )
+    if not math.isfinite(float(values.abs().sum())):
+        raise ValueError(
+            f"`weight` {weight!r}{where}: the weights are too large, their total overflows "
+            "float64; divide them by a common factor"
+        )
+    return values

@@ -1,0 +1,516 @@
+"""Edge-weight optimisation for NetworkX users: ``optimize_algebraic_connectivity`` and
+``optimize_edge_weights``.
+
+A thin layer over :mod:`nx_gradopt.connectivity`: it validates the budget options against the
+converted graph (whose attributes the dispatcher preserves, as these functions return a new
+graph), builds the kernel's :class:`~nx_gradopt.connectivity.EdgeBudget`, runs the kernel and
+writes the weights into a copy rebuilt from the converted graph.
+"""
+
+import math
+import numbers
+
+import networkx as nx
+
+from .._registry import networkx_function
+from ._checks import check_bool, check_positive
+
+_BUDGET_OPTIONS_DOC = """
+    capacity : None, number, string or mapping, optional (default=None)
+        Upper bound on each edge's (added) weight: one number for every edge, the name of an
+        edge attribute of G, or a mapping ``{(u, v): cap}`` (each candidate edge present).
+        Non-negative; their sum must reach ``budget``.
+    base_weight : None or string, optional (default=None)
+        If given, G's edges with this attribute (NetworkX's default of 1 when missing) form a
+        fixed base network that stays; ``budget`` is added on top. If None, G's existing
+        weights are ignored.
+    candidate_edges : iterable of node pairs, optional (default=None)
+        The edges that may receive weight, possibly non-edges of G (growing a network);
+        default G's edges (self-loops never get weight).
+"""
+
+
+def _add_doc(function):
+    """Fill in the budget options shared by both functions' docstrings."""
+    function.__doc__ = function.__doc__.replace("    BUDGET_OPTIONS\n", _BUDGET_OPTIONS_DOC[1:])
+    return function
+
+
+
+
+@networkx_function(
+    docs="Smoothed L-BFGS-B with a certified upper bound.",
+    new=True, dispatch={"graphs": "G", "returns_graph": True, "preserve_all_attrs": True},
+    not_implemented_for=("directed", "multigraph"), fresh_conversion=True,
+)
+@_add_doc
+def optimize_algebraic_connectivity(
+    G, budget, weight="weight", *, capacity=None, base_weight=None, candidate_edges=None,
+    max_iter=500, tol=1e-3, time_limit=None, seed=None, device=None, dtype=None,
+):
+    r"""Spread an edge-weight budget over G's edges to maximise the algebraic connectivity.
+
+    Solves
+
+    .. math::
+
+        \max_{w} \ \lambda_2\big(L_0 + L(w)\big) \quad \text{subject to} \quad
+        0 \le w_e \le c_e, \ \sum_{e} w_e = \text{budget},
+
+    where :math:`L(w)` is the Laplacian with weight :math:`w_e` on candidate edge :math:`e`,
+    :math:`L_0` the Laplacian of an optional fixed base network (zero by default), and
+    :math:`\lambda_2` the second-smallest eigenvalue. The problem is concave; the result
+    carries a certified upper bound on the optimum.
+
+    Parameters
+    ----------
+    G : NetworkX graph
+        Undirected, at least two nodes; candidate and base edges together must connect it.
+    budget : float
+        Total weight to spread, positive and finite. Each undirected edge is counted once
+        (GradNet counts both :math:`A_{uv}` and :math:`A_{vu}`: its budget is twice ours).
+    weight : string, optional (default="weight")
+        Edge attribute the optimised weights are written to in the returned graph.
+    BUDGET_OPTIONS
+    max_iter : int, optional (default=500)
+        Maximum number of eigen-solves (objective evaluations).
+    tol : float, optional (default=1e-3)
+        Stop once the certified relative gap ``(upper_bound - lambda2) / upper_bound`` is at
+        most ``tol``.
+    time_limit : float or None, optional (default=None)
+        Stop after this many seconds.
+    seed : integer, random_state, or None (default)
+        Indicator of random number generation state (starting vectors of the eigensolver),
+        with NetworkX's semantics.
+    device : str or torch.device, optional
+        Where to compute; default ``nx.config.backends.gradopt.device`` ('auto': CUDA when
+        available).
+    dtype : {'float64', 'float32'}, optional
+        Precision; default ``nx.config.backends.gradopt.dtype`` (float64).
+
+    Returns
+    -------
+    H : NetworkX graph
+        A new graph with G's nodes, edges and attributes, plus any candidate non-edge that
+        received weight. ``H.edges[e][weight]`` is the edge's total weight: the optimised
+        weight, plus the base weight when ``base_weight`` is given (edges with neither get
+        0). ``H.graph`` holds ``"algebraic_connectivity"`` (λ₂ of the returned weights,
+        recomputed in float64), ``"upper_bound"`` (certified: no feasible weighting does
+        better), ``"relative_gap"``, ``"iterations"``, ``"converged"`` and ``"time"``.
+
+    Raises
+    ------
+    NetworkXNotImplemented
+        If G is directed or a multigraph.
+    NetworkXError
+        If G has fewer than two nodes or the allowed edges do not connect it.
+    NodeNotFound
+        If a candidate edge names a node not in G.
+    ValueError
+        If ``budget``, ``capacity``, ``base_weight``, ``candidate_edges``, ``max_iter``,
+        ``tol`` or ``time_limit`` is not valid.
+
+    Warns
+    -----
+    ConvergenceWarning
+        If the method stops on ``max_iter`` or ``time_limit`` before the gap reaches ``tol``;
+        the best weights found are returned.
+
+    See Also
+    --------
+    algebraic_connectivity
+    optimize_edge_weights
+
+    Notes
+    -----
+    The objective is smoothed by a soft-min over the cluster of smallest eigenvalues (λ₂ is
+    repeated at the optimum as a rule: a single Fiedler vector's gradient stalls there) and
+    maximised by L-BFGS-B with exact eigen-gradients :math:`(x_u - x_v)^2`, the smoothing
+    lowered as the gap closes. The bound is the weak-duality certificate
+    :math:`\lambda_2^\star \le \langle X, L_0\rangle + \max_{w}\sum_e w_e (e_u-e_v)^\top X(e_u-e_v)`
+    for :math:`X \succeq 0`, :math:`X\mathbf 1 = 0`, :math:`\operatorname{tr}X = 1`, with
+    :math:`X` built from the computed eigenvectors and improved by a small SDP [1]_.
+
+    References
+    ----------
+    .. [1] A. Ghosh and S. Boyd, "Growing well-connected graphs", Proceedings of the 45th
+       IEEE Conference on Decision and Control, 2006. :doi:`10.1109/CDC.2006.377282`
+
+    Examples
+    --------
+    On a path, the optimum puts weight proportional to x (n - x) on the edge (x - 1, x)
+    (Fiedler's result), here 0.9, 1.2, 0.9 with λ₂ = 0.6:
+
+    >>> import networkx as nx
+    >>> H = nx.optimize_algebraic_connectivity(nx.path_graph(4), 3.0, tol=1e-6, seed=0)
+    >>> [round(w, 3) for u, v, w in H.edges(data="weight")]
+    [0.9, 1.2, 0.9]
+    >>> round(H.graph["algebraic_connectivity"], 4)
+    0.6
+    >>> H.graph["algebraic_connectivity"] <= H.graph["upper_bound"]
+    True
+    """
+    import warnings
+
+    import torch
+
+    from ..config import device_and_dtype
+    from ..connectivity import maximize_algebraic_connectivity
+    from ..core.eigensolvers import smallest_eigenpairs
+    from ..core.results import ConvergenceWarning
+    from ..core.runtime import single_threaded_blas, torch_generator
+
+    check_positive("max_iter", max_iter, integer=True)
+    check_positive("tol", tol, allow_zero=True)
+    check_positive("time_limit", time_limit, allow_none=True)
+    if not isinstance(weight, str):
+        raise ValueError(f"`weight` must name the edge attribute to write; got {weight!r}")
+    device, dtype = device_and_dtype(device, dtype)
+    generator = torch_generator(seed)
+    problem, pairs = _edge_budget(
+        G, budget, capacity=capacity, base_weight=base_weight,
+        candidate_edges=candidate_edges, device=device,
+    )
+    result = maximize_algebraic_connectivity(
+        problem, max_iter=max_iter, tol=tol, time_limit=time_limit, seed=generator, dtype=dtype,
+    )
+    if not result.converged:
+        warnings.warn(
+            f"optimize_algebraic_connectivity stopped: {result.reason}; raise max_iter, "
+            "time_limit or tol. The best weights found are returned.",
+            ConvergenceWarning,
+            stacklevel=3,
+        )
+    weights = result.x.to("cpu", torch.float64)
+    # λ₂ of exactly the weights returned, in float64 whatever the working precision.
+    cpu_problem = _on_cpu(problem)
+    n = problem.n
+    with single_threaded_blas():
+        final = smallest_eigenpairs(
+            cpu_problem.laplacian(weights), 1,
+            null_vector=torch.full((n,), n**-0.5, dtype=torch.float64), seed=generator,
+        )
+    lambda2 = float(final.values[0])
+    H = _weighted_graph(G, cpu_problem, pairs, weights, weight)
+    upper_bound = max(result.upper_bound, lambda2)
+    H.graph.update(
+        algebraic_connectivity=lambda2,
+        upper_bound=upper_bound,
+        relative_gap=(upper_bound - lambda2) / upper_bound,
+        iterations=result.nit,
+        converged=result.converged,
+        time=result.time,
+    )
+    return H
+
+
+@networkx_function(
+    docs="Budgeted edge weights for any differentiable torch objective.",
+    new=True, dispatch={"graphs": "G", "returns_graph": True, "preserve_all_attrs": True},
+    not_implemented_for=("directed", "multigraph"), fresh_conversion=True,
+)
+@_add_doc
+def optimize_edge_weights(
+    G, objective, budget, weight="weight", *, maximize=True, capacity=None, base_weight=None,
+    candidate_edges=None, max_iter=500, time_limit=None, device=None, dtype=None,
+):
+    r"""Spread an edge-weight budget to optimise any differentiable function of the weights.
+
+    The general engine behind :func:`optimize_algebraic_connectivity`: L-BFGS-B over
+    :math:`\{0 \le w \le c, \sum_e w_e = \text{budget}\}` with gradients from torch autograd.
+
+    Parameters
+    ----------
+    G : NetworkX graph
+        Undirected, at least two nodes.
+    objective : callable or {"algebraic_connectivity", "total_effective_resistance"}
+        ``objective(weights, problem) -> torch scalar``, differentiable in ``weights`` (an
+        (m,) float tensor on the candidate edges ``problem.u[e], problem.v[e]``, positions in
+        ``list(G)``). ``problem.dense_laplacian(weights)`` and ``problem.laplacian(weights)``
+        give the weighted Laplacian (base network included). The built-in names maximise
+        λ₂ and minimise the Kirchhoff index :math:`n \operatorname{tr} L^+` (both convex
+        problems; the sense is set for them).
+    budget : float
+        Total weight, positive and finite, each undirected edge counted once.
+    weight : string, optional (default="weight")
+        Edge attribute the optimised weights are written to.
+    maximize : bool, optional (default=True)
+        Maximise (or minimise) a callable objective. The objective should improve when any
+        weight grows, so that the whole budget is spent.
+    BUDGET_OPTIONS
+    max_iter : int, optional (default=500)
+        Maximum number of objective evaluations.
+    time_limit : float or None, optional (default=None)
+        Stop after this many seconds.
+    device : str or torch.device, optional
+        Where to compute.
+    dtype : {'float64', 'float32'}, optional
+        Precision.
+
+    Returns
+    -------
+    H : NetworkX graph
+        As :func:`optimize_algebraic_connectivity`, with ``H.graph["objective"]`` (the value
+        at the returned weights), ``"iterations"``, ``"converged"`` and ``"time"``; no
+        certificate (general objectives have none).
+
+    Raises
+    ------
+    NetworkXNotImplemented
+        If G is directed or a multigraph.
+    NetworkXError
+        If G has fewer than two nodes or the allowed edges do not connect it.
+    ValueError
+        For an unknown objective name or invalid budget options.
+
+    See Also
+    --------
+    optimize_algebraic_connectivity
+
+    Examples
+    --------
+    On a tree the Kirchhoff index is :math:`n\sum_e s_e (n - s_e) / w_e` (:math:`s_e` nodes on
+    one side of e), minimised by :math:`w_e \propto \sqrt{s_e (n - s_e)}`: on a 4-node path
+    :math:`\propto \sqrt 3, 2, \sqrt 3`.
+
+    >>> import networkx as nx
+    >>> H = nx.optimize_edge_weights(nx.path_graph(4), "total_effective_resistance", 3.0)
+    >>> [round(w, 3) for u, v, w in H.edges(data="weight")]
+    [0.951, 1.098, 0.951]
+    """
+    import warnings
+
+    import torch
+
+    from .. import connectivity
+    from ..config import device_and_dtype
+    from ..core.results import ConvergenceWarning
+
+    if isinstance(objective, str):
+        if objective not in OBJECTIVES:
+            raise ValueError(
+                f"`objective` must be a callable or one of {sorted(OBJECTIVES)}; "
+                f"got {objective!r}"
+            )
+        maximize = OBJECTIVES[objective]
+        objective = getattr(connectivity, objective)
+    elif not callable(objective):
+        raise ValueError(f"`objective` must be a callable or a name; got {objective!r}")
+    maximize = check_bool("maximize", maximize)
+    check_positive("max_iter", max_iter, integer=True)
+    check_positive("time_limit", time_limit, allow_none=True)
+    if not isinstance(weight, str):
+        raise ValueError(f"`weight` must name the edge attribute to write; got {weight!r}")
+    device, dtype = device_and_dtype(device, dtype)
+    problem, pairs = _edge_budget(
+        G, budget, capacity=capacity, base_weight=base_weight,
+        candidate_edges=candidate_edges, device=device,
+    )
+    result = connectivity.optimize_edge_weights(
+        problem, objective, maximize=maximize, max_iter=max_iter,
+        time_limit=time_limit, dtype=dtype,
+    )
+    if not result.converged:
+        warnings.warn(
+            f"optimize_edge_weights stopped: {result.reason}; raise max_iter or time_limit. "
+            "The best weights found are returned.",
+            ConvergenceWarning,
+            stacklevel=3,
+        )
+    weights = result.x.to("cpu", torch.float64)
+    H = _weighted_graph(G, _on_cpu(problem), pairs, weights, weight)
+    H.graph.update(
+        objective=result.fun, iterations=result.nit, converged=result.converged,
+        time=result.time,
+    )
+    return H
+
+
+# The built-in objectives of optimize_edge_weights, and whether each is maximised.
+OBJECTIVES = {
+    "algebraic_connectivity": True,
+    "total_effective_resistance": False,
+}
+
+
+def _edge_lookup(G):
+    """``{(i, j): attribute dict}`` of G's preserved edges, both orientations."""
+    if G.edge_data is None:
+        raise ValueError(
+            "`capacity` and `base_weight` by attribute need the edge attributes; convert the "
+            "graph with preserve_edge_attrs=True"
+        )
+    lookup = {}
+    for a, b, data in G.edge_data:
+        lookup[a, b] = lookup[b, a] = data
+    return lookup
+
+
+def _candidate_pairs(G, candidate_edges):
+    """Unique node-index pairs that may receive weight, in a fixed order."""
+    if candidate_edges is None:
+        if G.edge_data is not None:
+            return [(a, b) for a, b, _ in G.edge_data if a != b]
+        u, v = G.undirected_edges()
+        return list(zip(u.tolist(), v.tolist()))
+    if isinstance(candidate_edges, (str, bytes)) or not hasattr(candidate_edges, "__iter__"):
+        raise ValueError(
+            f"`candidate_edges` must be an iterable of node pairs; got {candidate_edges!r}"
+        )
+    index = G.index
+    pairs, seen = [], set()
+    for pair in candidate_edges:
+        try:
+            a, b = pair
+        except (TypeError, ValueError):
+            raise ValueError(f"`candidate_edges` must hold node pairs; got {pair!r}") from None
+        for node in (a, b):
+            try:
+                node in index
+            except TypeError:
+                raise ValueError(f"`candidate_edges` holds the unhashable node {node!r}") from None
+            if node not in index:
+                raise nx.NodeNotFound(f"`candidate_edges` names node {node!r} not in G")
+        if a == b:
+            raise ValueError(f"`candidate_edges` holds the self-loop {pair!r}")
+        key = frozenset((a, b))
+        if key not in seen:
+            seen.add(key)
+            pairs.append((index[a], index[b]))
+    if not pairs:
+        raise ValueError("`candidate_edges` is empty")
+    return pairs
+
+
+def _capacities(G, pairs, capacity, budget):
+    if capacity is None:
+        return None
+    nodes = G.nodes
+    if isinstance(capacity, str):
+        lookup = _edge_lookup(G)
+        values = []
+        for a, b in pairs:
+            data = lookup.get((a, b))
+            if data is None or capacity not in data:
+                raise ValueError(
+                    f"`capacity`: edge {(nodes[a], nodes[b])!r} has no attribute {capacity!r}"
+                )
+            values.append(data[capacity])
+    elif isinstance(capacity, numbers.Real) and not isinstance(capacity, bool):
+        values = [capacity] * len(pairs)
+    elif hasattr(capacity, "get"):
+        values = []
+        for a, b in pairs:
+            u, v = nodes[a], nodes[b]
+            value = capacity.get((u, v), capacity.get((v, u)))
+            if value is None:
+                raise ValueError(f"`capacity` has no entry for edge {(u, v)!r}")
+            values.append(value)
+    else:
+        raise ValueError(
+            f"`capacity` must be None, a number, an edge attribute name or a mapping; "
+            f"got {capacity!r}"
+        )
+    for (a, b), value in zip(pairs, values):
+        ok = isinstance(value, numbers.Real) and not isinstance(value, bool)
+        if not ok or not math.isfinite(value) or value < 0:
+            raise ValueError(
+                f"`capacity` of edge {(nodes[a], nodes[b])!r} must be a non-negative finite "
+                f"number; got {value!r}"
+            )
+    if math.fsum(values) < budget * (1 - 1e-12):
+        raise ValueError(
+            f"`capacity` sums to {math.fsum(values)!r}, below the budget {budget!r}: "
+            "the budget cannot be spent"
+        )
+    return values
+
+
+def _base_network(G, base_weight):
+    """(u, v, w) tensors of G's edges weighted by ``base_weight`` (1 where missing), or None."""
+    import torch
+
+    if base_weight is None:
+        return None
+    if not isinstance(base_weight, str):
+        raise ValueError(f"`base_weight` must be an edge attribute name; got {base_weight!r}")
+    _edge_lookup(G)  # the attributes must have been preserved
+    nodes = G.nodes
+    triples = [(a, b, data.get(base_weight, 1)) for a, b, data in G.edge_data if a != b]
+    for a, b, value in triples:
+        ok = isinstance(value, numbers.Real) and not isinstance(value, bool)
+        if not ok or not math.isfinite(value) or value < 0:
+            raise ValueError(
+                f"`base_weight` {base_weight!r} of edge {(nodes[a], nodes[b])!r} must be a "
+                f"non-negative finite number; got {value!r}"
+            )
+    if not triples:
+        return None
+    u, v, w = zip(*triples)
+    return torch.tensor(u), torch.tensor(v), torch.tensor(w, dtype=torch.float64)
+
+
+def _edge_budget(G, budget, *, capacity, base_weight, candidate_edges, device):
+    """Validate the budget options and build the kernel's EdgeBudget (and candidate pairs)."""
+    import torch
+
+    from ..connectivity import EdgeBudget
+    from ..core.sparse import connected_components
+
+    check_positive("budget", budget)
+    n = len(G)
+    if n < 2:
+        raise nx.NetworkXError("graph has less than two nodes.")
+    pairs = _candidate_pairs(G, candidate_edges)
+    caps = _capacities(G, pairs, capacity, float(budget))
+    base = _base_network(G, base_weight)
+    u = torch.tensor([a for a, _ in pairs], dtype=torch.int64)
+    v = torch.tensor([b for _, b in pairs], dtype=torch.int64)
+    all_u = torch.cat([u] + ([base[0]] if base else []))
+    all_v = torch.cat([v] + ([base[1]] if base else []))
+    if connected_components(n, all_u, all_v)[0] > 1:
+        raise nx.NetworkXError("graph is not connected.")
+    problem = EdgeBudget(
+        n, u.to(device), v.to(device), float(budget),
+        capacity=None if caps is None else torch.tensor(caps, dtype=torch.float64, device=device),
+        base_u=None if base is None else base[0].to(device),
+        base_v=None if base is None else base[1].to(device),
+        base_w=None if base is None else base[2].to(device),
+    )
+    return problem, pairs
+
+
+def _weighted_graph(G, problem, pairs, weights, weight):
+    """A new graph rebuilt from the converted G (its attributes preserved), with the optimised
+    (plus base) weights on ``weight``."""
+    from ..convert import to_networkx
+
+    H = to_networkx(G)
+    nodes = G.nodes
+    # H[a][b] (the adjacency view) rather than H.edges[a, b]: 3x faster on 20 000 edges.
+    for _, _, data in H.edges(data=True):
+        data[weight] = 0.0
+    if problem.base_w is not None:
+        for a, b, w in zip(problem.base_u.tolist(), problem.base_v.tolist(),
+                           problem.base_w.tolist()):
+            H[nodes[a]][nodes[b]][weight] = w
+    for (a, b), w in zip(pairs, weights.tolist()):
+        u, v = nodes[a], nodes[b]
+        if H.has_edge(u, v):
+            H[u][v][weight] += w
+        elif w > 0:
+            H.add_edge(u, v, **{weight: w})
+    return H
+
+
+def _on_cpu(problem):
+    import dataclasses
+
+    import torch
+
+    moved = {
+        field.name: getattr(problem, field.name).to("cpu")
+        for field in dataclasses.fields(problem)
+        if isinstance(getattr(problem, field.name), torch.Tensor)
+    }
+    return dataclasses.replace(problem, **moved)

@@ -1,0 +1,305 @@
+"""Max-cut for NetworkX users: ``max_cut_sdp`` and ``max_cut_sdp_result``.
+
+A thin layer over :mod:`nx_gradopt.maxcut`: it checks the options, takes the weights from the
+converted graph, runs the Burer–Monteiro kernel and returns NetworkX's max-cut pair (or the
+full :class:`MaxCutSolution`). The cut value, the bound and the partition all come from the
+same converted weights.
+"""
+
+import dataclasses
+import numbers
+
+import networkx as nx
+
+from .._registry import networkx_function
+from ._checks import check_positive, check_weights
+
+_MAX_CUT_OPTIONS_DOC = r"""
+    weight : string or None, optional (default="weight")
+        Edge attribute holding the weights (real, possibly negative); an edge without it
+        weighs 1. None gives every edge weight 1. Self-loops never count.
+    rank : int or None, optional (default=None)
+        Columns of the Burer–Monteiro factor, at least 2; default
+        :math:`\min(\lceil\sqrt{2n}\rceil, 24)`. It grows by itself when the certificate
+        finds the factorisation stuck at a saddle.
+    tol : float, optional (default=1e-4)
+        The SDP counts as solved when the certified bound is within ``tol`` (relative) of
+        its value.
+    max_iter : int, optional (default=2000)
+        Maximum number of Riemannian L-BFGS iterations on the SDP.
+    time_limit : float or None, optional (default=None)
+        Wall-clock seconds for the whole call: the SDP uses at most 60% of it and the local
+        search the rest. None: the SDP runs to ``tol`` or ``max_iter`` and the search to
+        ``max_moves``.
+    max_moves : int or None, optional (default=None)
+        Local-search moves per chain. None: ``200 n`` without a time limit, unlimited (the
+        time limit decides) with one.
+    chains : int or None, optional (default=None)
+        Independent local-search chains run in parallel threads, the best cut kept; default
+        one per available core, at most 8. Fix it (with ``seed`` and ``max_moves``, no time
+        limit) for results that repeat across machines.
+    seed : integer, random_state, or None (default)
+        Indicator of random number generation state (start of the factorisation,
+        hyperplanes, search), with NetworkX's semantics.
+    device : str or torch.device, optional
+        Where the SDP is computed; the local search runs on the CPU.
+    dtype : {'float64', 'float32'}, optional
+        Precision of the SDP iterations (the certificate is always float64).
+"""
+
+
+_MAX_CUT_RAISES_DOC = """
+    Raises
+    ------
+    NetworkXNotImplemented
+        If G is directed or a multigraph.
+    NetworkXError
+        If G has fewer than two nodes.
+    TypeError
+        If a weight is not a real number.
+    ValueError
+        If a weight is NaN or infinite, or an option is not valid.
+"""
+
+
+def _add_max_cut_doc(function):
+    function.__doc__ = function.__doc__.replace(
+        "    MAX_CUT_OPTIONS\n", _MAX_CUT_OPTIONS_DOC[1:]
+    ).replace("    MAX_CUT_RAISES\n", _MAX_CUT_RAISES_DOC[1:])
+    return function
+
+
+
+@dataclasses.dataclass(frozen=True)
+class MaxCutSolution:
+    """What :func:`max_cut_sdp_result` returns.
+
+    Attributes
+    ----------
+    cut_value : number
+        Weight of the cut ``partition``.
+    partition : tuple of sets
+        ``(S, T)``, S holding G's first node.
+    upper_bound : float
+        Certified: no cut of G weighs more.
+    relative_gap : float
+        ``(upper_bound - cut_value) / upper_bound`` (0 when the bound is 0): the returned cut
+        is at least ``1 - relative_gap`` of the maximum.
+    sdp_value : float
+        :math:`\\frac14\\langle L, YY^\\top\\rangle` of the factor: within the certified bound
+        and the SDP optimum.
+    sdp_certified : bool
+        Whether ``upper_bound`` met the SDP tolerance: then the SDP optimum lies in
+        ``[sdp_value, upper_bound]``, at most ``tol`` apart.
+    factor : numpy.ndarray
+        The Burer–Monteiro factor Y (unit rows), row k for ``nodes[k]``.
+    nodes : list
+        G's nodes in the factor's row order.
+    iterations : int
+        Riemannian L-BFGS iterations on the SDP.
+    moves : int
+        Local-search moves, all chains together.
+    time, sdp_time : float
+        Seconds in all, and in the SDP with its certificate.
+    """
+
+    cut_value: float
+    partition: tuple
+    upper_bound: float
+    relative_gap: float
+    sdp_value: float
+    sdp_certified: bool
+    factor: object = dataclasses.field(repr=False)
+    nodes: list = dataclasses.field(repr=False)
+    iterations: int = 0
+    moves: int = 0
+    time: float = 0.0
+    sdp_time: float = 0.0
+
+
+
+
+@networkx_function(
+    docs="max_cut_sdp with the certified bound and the SDP solution.",
+    new=True, dispatch={"graphs": "G", "edge_attrs": "weight"},
+    not_implemented_for=("directed", "multigraph"), fresh_conversion=True,
+)
+@_add_max_cut_doc
+def max_cut_sdp_result(
+    G, weight="weight", *, rank=None, tol=1e-4, max_iter=2000, time_limit=None,
+    max_moves=None, chains=None, seed=None, device=None, dtype=None,
+):
+    r"""Everything :func:`max_cut_sdp` computes: the cut, a certified bound, the SDP solution.
+
+    Parameters
+    ----------
+    G : NetworkX graph
+        Undirected, at least two nodes.
+    MAX_CUT_OPTIONS
+
+    Returns
+    -------
+    MaxCutSolution
+        With ``cut_value`` and ``partition`` (what :func:`max_cut_sdp` returns),
+        ``upper_bound`` (no cut of G is larger), ``relative_gap``, ``sdp_value``,
+        ``sdp_certified``, ``factor`` and ``nodes`` (the factor's row order), ``iterations``,
+        ``moves``, ``time`` and ``sdp_time``.
+
+    MAX_CUT_RAISES
+
+    Warns
+    -----
+    ConvergenceWarning
+        If the SDP stops before its bound is within ``tol``.
+
+    See Also
+    --------
+    max_cut_sdp
+
+    Examples
+    --------
+    On the 5-cycle the SDP value is :math:`\frac52(1 + \cos\frac\pi5) \approx 4.52`, so no cut
+    beats 4.52; the cut found is 4, certified within 12%:
+
+    >>> import networkx as nx
+    >>> result = nx.max_cut_sdp_result(nx.cycle_graph(5), seed=0)
+    >>> result.cut_value, round(result.sdp_value, 3), result.sdp_certified
+    (4, 4.523, True)
+    >>> result.upper_bound >= result.sdp_value
+    True
+    """
+    import warnings
+
+    import torch
+
+    from ..config import device_and_dtype
+    from ..core.results import ConvergenceWarning
+    from ..core.runtime import torch_generator
+    from ..maxcut import solve_max_cut
+
+    n = len(G)
+    if n < 2:
+        raise nx.NetworkXError("graph has less than two nodes.")
+    if rank is not None and (
+        isinstance(rank, bool) or not isinstance(rank, numbers.Integral) or not 2 <= rank <= n
+    ):
+        raise ValueError(f"`rank` must be an integer with 2 <= rank <= n = {n}; got {rank!r}")
+    check_positive("tol", tol)
+    check_positive("max_iter", max_iter, integer=True)
+    check_positive("time_limit", time_limit, allow_none=True)
+    check_positive("max_moves", max_moves, integer=True, allow_zero=True, allow_none=True)
+    check_positive("chains", chains, integer=True, allow_none=True)
+    device, dtype = device_and_dtype(device, dtype)
+    generator = torch_generator(seed)
+    values = check_weights(G, weight)
+    u, v = G.undirected_edges()
+    w = values[G.row < G.col]
+    result = solve_max_cut(
+        n, u, v, w, rank=rank, tol=tol, max_iter=max_iter, time_limit=time_limit,
+        max_moves=max_moves, chains=chains, generator=generator, device=device, dtype=dtype,
+    )
+    if not result.converged:
+        warnings.warn(
+            f"max_cut_sdp: the SDP stopped ({result.reason}) with its bound "
+            f"{result.sdp_gap:.1e} (relative) above its value, more than tol={tol}; raise "
+            "max_iter or time_limit. The bound is valid, only looser.",
+            ConvergenceWarning,
+            stacklevel=3,
+        )
+    nodes = G.nodes
+    on_first_side = result.x.numpy() > 0
+    S = {node for node, side in zip(nodes, on_first_side) if side}
+    T = {node for node, side in zip(nodes, on_first_side) if not side}
+    # The kernel's cut value, on the weights it optimised; an int for int weights, as
+    # nx.cut_size gives.
+    cut = result.fun
+    if weight is None or weight in G.integer_attributes:
+        cut = int(round(cut))
+    bound = max(result.upper_bound, float(cut))
+    return MaxCutSolution(
+        cut_value=cut, partition=(S, T), upper_bound=bound,
+        relative_gap=(bound - cut) / bound if bound > 0 else 0.0,
+        sdp_value=result.sdp_value, sdp_certified=result.converged,
+        factor=result.factor.numpy(), nodes=list(nodes), iterations=result.nit,
+        moves=result.moves, time=result.time, sdp_time=result.sdp_time,
+    )
+
+
+@networkx_function(
+    docs="Burer–Monteiro SDP, certified bound, breakout local search.",
+    new=True, dispatch={"graphs": "G", "edge_attrs": "weight"},
+    not_implemented_for=("directed", "multigraph"), fresh_conversion=True,
+)
+@_add_max_cut_doc
+def max_cut_sdp(
+    G, weight="weight", *, rank=None, tol=1e-4, max_iter=2000, time_limit=None,
+    max_moves=None, chains=None, seed=None, device=None, dtype=None,
+):
+    r"""A maximum cut through the Goemans–Williamson SDP, solved by Burer–Monteiro.
+
+    Maximises :math:`\frac14 \langle L, YY^\top\rangle` over unit-row
+    :math:`Y \in \mathbb R^{n\times r}` (Riemannian L-BFGS on the oblique manifold), certifies
+    how close that is to the SDP optimum, rounds Y with random hyperplanes and improves the
+    best roundings by breakout local search. The returned cut is 1-flip locally optimal.
+
+    Parameters
+    ----------
+    G : NetworkX graph
+        Undirected, at least two nodes.
+    MAX_CUT_OPTIONS
+
+    Returns
+    -------
+    cut_value : number
+        ``nx.cut_size(G, S, T, weight=weight)`` of the returned partition.
+    partition : tuple of sets
+        ``(S, T)``: S holds the first node of G; together they cover G's nodes, disjointly.
+
+    MAX_CUT_RAISES
+
+    Warns
+    -----
+    ConvergenceWarning
+        If the SDP stops (``max_iter`` or ``time_limit``) before its bound is within ``tol``;
+        the bound is still valid, only looser.
+
+    See Also
+    --------
+    max_cut_sdp_result : the same computation, with the certified upper bound and more.
+    networkx.algorithms.approximation.maxcut.one_exchange
+
+    Notes
+    -----
+    The upper bound (see :func:`max_cut_sdp_result`) is the weak-duality value
+    :math:`\frac14(\sum_i \mu_i + n\delta)` with :math:`\mu_i = (LYY^\top)_{ii}` and
+    :math:`\delta` proven to satisfy :math:`\operatorname{Diag}(\mu) - L + \delta I \succ 0`
+    by a Cholesky factorisation (with Rump's rounding margin): it holds whatever Y is.
+    The local search is the breakout local search of Benlic and Hao [3]_.
+
+    References
+    ----------
+    .. [1] M. X. Goemans and D. P. Williamson, "Improved approximation algorithms for
+       maximum cut and satisfiability problems using semidefinite programming", J. ACM 42
+       (1995) 1115–1145. :doi:`10.1145/227683.227684`
+    .. [2] M. Journée, F. Bach, P.-A. Absil and R. Sepulchre, "Low-rank optimization on the
+       cone of positive semidefinite matrices", SIAM J. Optim. 20 (2010) 2327–2351.
+       :doi:`10.1137/080731359`
+    .. [3] U. Benlic and J.-K. Hao, "Breakout local search for the Max-Cut problem", Eng.
+       Appl. Artif. Intell. 26 (2013) 1162–1173. :doi:`10.1016/j.engappai.2012.09.001`
+
+    Examples
+    --------
+    The 5-cycle's maximum cut is 4 (an odd cycle cannot be cut everywhere):
+
+    >>> import networkx as nx
+    >>> cut_value, (S, T) = nx.max_cut_sdp(nx.cycle_graph(5), seed=0)
+    >>> cut_value
+    4
+    >>> sorted(S | T)
+    [0, 1, 2, 3, 4]
+    """
+    solution = max_cut_sdp_result(
+        G, weight, rank=rank, tol=tol, max_iter=max_iter, time_limit=time_limit,
+        max_moves=max_moves, chains=chains, seed=seed, device=device, dtype=dtype,
+    )
+    return solution.cut_value, solution.partition
