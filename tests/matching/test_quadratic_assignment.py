@@ -195,12 +195,21 @@ def test_a_smaller_graph_is_found_inside_a_larger_one(padding):
     assert result.fun == pytest.approx(recomputed(big, small, result.col_ind))
 
 
+NEEDS_QAPLIB = pytest.mark.skipif(
+    not (QAPLIB / "optima.csv").exists(), reason="needs ../shared/data/qaplib (public QAPLIB files)"
+)
+
+
 def qaplib_instances():
+    """QAPLIB rows with n <= 30; one skipped placeholder without the shared files (read at
+    collection, which must not fail in a clone that has no ../shared beside it)."""
+    if not (QAPLIB / "optima.csv").exists():
+        return [pytest.param(None, marks=NEEDS_QAPLIB, id="qaplib-missing")]
     with open(QAPLIB / "optima.csv") as handle:
         return [row for row in csv.DictReader(handle) if int(row["n"]) <= 30]
 
 
-@pytest.mark.parametrize("row", qaplib_instances(), ids=lambda row: row["name"])
+@pytest.mark.parametrize("row", qaplib_instances(), ids=lambda row: row and row["name"])
 def test_qaplib_agrees_with_scipy_and_never_beats_the_optimum(row):
     A, B = read_qaplib(QAPLIB / f"{row['name']}.dat")
     # One FAQ run from the barycenter with SciPy's 30 iterations, no polish: SciPy's
@@ -215,6 +224,25 @@ def test_qaplib_agrees_with_scipy_and_never_beats_the_optimum(row):
     assert best.fun == pytest.approx(recomputed(A, B, best.col_ind))
 
 
+def test_faq_from_the_barycenter_is_scipys_faq_on_generated_qaps():
+    """Without QAPLIB: nug-like instances (Manhattan distances of a 3 x 4 grid, random
+    symmetric flows). Measured: 16 of 20 identical permutations, none 5% worse."""
+    pts = np.array([(i, j) for i in range(3) for j in range(4)])
+    distances = np.abs(pts[:, None, :] - pts[None, :, :]).sum(-1)
+    same = 0
+    for k in range(20):
+        rng = np.random.default_rng(k)
+        flows = rng.integers(0, 10, (12, 12)) * (rng.random((12, 12)) < 0.6)
+        flows = flows + flows.T
+        ours = quadratic_assignment(distances, flows, method="faq", max_iter=30,
+                                    local_search=False)
+        theirs = scipy.optimize.quadratic_assignment(distances, flows, method="faq")
+        assert ours.fun <= 1.05 * theirs.fun
+        same += bool((ours.col_ind == theirs.col_ind).all())
+    assert same >= 14
+
+
+@NEEDS_QAPLIB
 def test_faq_from_the_barycenter_is_scipys_faq():
     same = 0
     rows = qaplib_instances()

@@ -143,6 +143,21 @@ def test_beats_one_exchange_on_a_weighted_graph():
     assert ours >= theirs
 
 
+def test_generated_toroidal_grid_like_g11():
+    """Without Gset: a ±1 toroidal grid (G11's construction, 8 x 40 here). The bound must be
+    certified and above the cut, and the cut at least NetworkX's local search."""
+    rng = np.random.default_rng(11)
+    G = nx.grid_2d_graph(8, 40, periodic=True)
+    for u, v in G.edges:
+        G.edges[u, v]["weight"] = int(rng.choice([-1, 1]))
+    solution = nx.max_cut_sdp_result(G, seed=0, max_moves=20000)
+    check_solution(G, solution)
+    assert solution.sdp_certified
+    assert solution.upper_bound >= solution.cut_value
+    theirs = nx.approximation.one_exchange(G, weight="weight", seed=0)[0]
+    assert solution.cut_value >= theirs
+
+
 @pytest.mark.skipif(not GSET.is_dir(), reason="needs ../shared/data/gset")
 def test_gset_g11_bound_and_cut():
     best = {row["instance"]: float(row["best_known"]) for row in
