@@ -8,6 +8,11 @@ fastest NetworkX method that finished, and the agreement of lambda_2.
 
     python benchmarks/bench_spectral.py                      # 10^3 .. 10^5 nodes
     python benchmarks/bench_spectral.py --sizes 1000 10000 --time-box 60
+    python benchmarks/bench_spectral.py --dispatch           # the evidence behind should_run
+
+``--dispatch`` times, in this process, what automatic dispatch would weigh for the functions
+whose ``should_run`` declines: NetworkX's implementation against converting the graph and
+running ours (best of three, grids of 100, 900 and 10 000 nodes).
 """
 
 import argparse
@@ -81,14 +86,53 @@ def _median(values):
     return ordered[len(ordered) // 2] if ordered else math.nan
 
 
+DISPATCH_FUNCTIONS = (
+    "laplacian_matrix", "normalized_laplacian_matrix", "laplacian_spectrum", "kemeny_constant",
+    "effective_graph_resistance",
+)
+
+
+def dispatch_table():
+    """NetworkX against conversion plus gradopt, for the functions should_run weighs."""
+    import networkx as nx
+
+    from nx_gradopt.interface import BackendInterface
+
+    def best_of_three(call):
+        times = []
+        for _ in range(3):
+            start = time.perf_counter()
+            call()
+            times.append(time.perf_counter() - start)
+        return min(times)
+
+    print(f"{'n':>6} {'function':>28} {'networkx ms':>12} {'convert+gradopt ms':>19} {'ratio':>6}")
+    for side in (10, 30, 100):
+        G = nx.grid_2d_graph(side, side)
+        for name in DISPATCH_FUNCTIONS:
+            if side > 30 and name not in ("laplacian_matrix", "normalized_laplacian_matrix"):
+                continue  # dense spectra of 10 000 nodes: minutes, and no different
+            options = {} if name == "effective_graph_resistance" else {"weight": "weight"}
+            theirs = best_of_three(lambda: getattr(nx, name)(G, backend="networkx", **options))
+            ours = best_of_three(lambda: getattr(BackendInterface, name)(
+                BackendInterface.convert_from_nx(G, {"weight": 1}), **options
+            ))
+            print(f"{len(G):>6} {name:>28} {theirs * 1e3:>12.1f} {ours * 1e3:>19.1f} "
+                  f"{theirs / ours:>6.2f}", flush=True)
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--dispatch", action="store_true", help="only the should_run table")
     parser.add_argument("--sizes", type=int, nargs="+", default=[1000, 10000, 100000])
     parser.add_argument("--families", nargs="+", default=["grid", "rgg"])
     parser.add_argument("--functions", nargs="+", default=["algebraic_connectivity", "fiedler_vector"])
     parser.add_argument("--time-box", type=float, default=300.0, help="seconds per measurement")
     parser.add_argument("--output", default="benchmarks/results/spectral.json")
     arguments = parser.parse_args(argv)
+    if arguments.dispatch:
+        dispatch_table()
+        return
     rows = []
     header = f"{'graph':>12} {'n':>7} {'function':>22} " + " ".join(
         f"{m:>13}" for m in NX_METHODS

@@ -28,6 +28,17 @@ ALLOWED_XFAILS = {
 }
 
 
+# Functions of the selected modules the backend does not implement: NetworkX's test mode
+# xfails their tests with "'<name>' not implemented by gradopt".
+NOT_IMPLEMENTED = {
+    "resistance_distance": "pairwise entries of the pseudo-inverse; no speed-up planned",
+}
+
+
+# Measured: 113 passed on networkx 3.6.1 with the effective-resistance tests included.
+PASSED_AT_LEAST = 100
+
+
 def run_suite(tmp_path, fallback):
     environment = {**os.environ, "NETWORKX_TEST_BACKEND": "gradopt"}
     environment.pop("NETWORKX_FALLBACK_TO_NX", None)
@@ -36,7 +47,7 @@ def run_suite(tmp_path, fallback):
     command = [
         sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "-q", "-rxXf", "--pyargs",
         *SUITE, DISTANCE, "-k", "not TestDistance and not TestWeightedDistance and not "
-        "Barycenter and not Resistance and not extrema and not TestEccentricity",
+        "Barycenter and not extrema and not TestEccentricity",
     ]
     result = subprocess.run(
         command, cwd=tmp_path, env=environment, capture_output=True, text=True, timeout=900
@@ -51,9 +62,13 @@ def test_networkx_suite_through_backend(tmp_path, fallback):
     assert result.returncode == 0, result.stdout[-4000:]
     assert not re.search(r"\d+ (failed|errors?)\b", summary), summary
     passed = int(re.search(r"(\d+) passed", summary).group(1))
-    assert passed >= 90, summary
-    xfailed = re.findall(r"XFAIL \S+::(\w+)", result.stdout)
-    unexpected = {name for name in xfailed if name not in ALLOWED_XFAILS}
+    assert passed >= PASSED_AT_LEAST, summary
+    xfailed = re.findall(r"XFAIL \S+::(\w+)(?: - '(\w+)' not implemented by gradopt)?",
+                         result.stdout)
+    unexpected = {
+        name for name, function in xfailed
+        if name not in ALLOWED_XFAILS and function not in NOT_IMPLEMENTED
+    }
     assert not unexpected, unexpected
 
 
