@@ -1,13 +1,10 @@
 """NetworkX graphs <-> :class:`~nx_gradopt.core.tensorgraph.TensorGraph`."""
 
-import decimal
-import numbers
-
 import networkx as nx
 import numpy as np
 import torch
 
-from .core.tensorgraph import TensorGraph
+from .core.tensorgraph import MISSING, TensorGraph, is_real, numeric_column
 
 
 def from_networkx(
@@ -50,7 +47,7 @@ def from_networkx(
         edge_attrs = {**(edge_attrs or {}), weight: default}
     # A default of None makes the attribute required: look it up with a marker for "missing".
     edge_attrs = {
-        attribute: _MISSING if attr_default is None else attr_default
+        attribute: MISSING if attr_default is None else attr_default
         for attribute, attr_default in (edge_attrs or {}).items()
     }
     nodes = list(G)
@@ -62,7 +59,7 @@ def from_networkx(
         triples = list(G.edges(data=True))
         heads, tails, dicts = zip(*triples) if triples else ((), (), ())
         columns = {
-            attribute: _numeric_column(
+            attribute: numeric_column(
                 [d.get(attribute, attr_default) for d in dicts], attribute, heads, tails, integral
             )
             for attribute, attr_default in edge_attrs.items()
@@ -70,13 +67,13 @@ def from_networkx(
         if preserve_edge_attrs:
             for attribute in {key for d in dicts for key in d} - set(columns):
                 values = [d.get(attribute, 1) for d in dicts]
-                if all(_is_real(value) for value in values):
-                    columns[attribute] = _numeric_column(values, attribute, heads, tails, integral)
+                if all(is_real(value) for value in values):
+                    columns[attribute] = numeric_column(values, attribute, heads, tails, integral)
     elif edge_attrs:
         ((attribute, attr_default),) = edge_attrs.items()
         triples = list(G.edges(data=attribute, default=attr_default))
         heads, tails, data = zip(*triples) if triples else ((), (), ())
-        columns = {attribute: _numeric_column(data, attribute, heads, tails, integral)}
+        columns = {attribute: numeric_column(data, attribute, heads, tails, integral)}
     else:
         pairs = list(G.edges())
         heads, tails = zip(*pairs) if pairs else ((), ())
@@ -128,39 +125,8 @@ def from_networkx(
     )
 
 
-# A default no attribute value can be: the attribute is missing (and required).
-_MISSING = object()
 # A column name no attribute can have: the per-entry count of parallel edges.
 _COUNT = object()
-
-
-def _is_real(value):
-    return isinstance(value, (numbers.Real, decimal.Decimal))
-
-
-def _numeric_column(values, attribute, heads, tails, integral):
-    """float64 array of ``values``; every one must be a real number (checked per type).
-    Adds ``attribute`` to the set ``integral`` when every value is an integer."""
-    kinds = set(map(type, values))
-    if all(issubclass(kind, numbers.Integral) for kind in kinds):
-        integral.add(attribute)
-    if all(issubclass(kind, (numbers.Real, decimal.Decimal)) for kind in kinds):
-        return np.array([float(value) for value in values] if decimal.Decimal in kinds
-                        else values, dtype=np.float64).reshape(-1)
-    for u, v, value in zip(heads, tails, values):
-        if value is _MISSING:
-            raise KeyError(f"edge ({u!r}, {v!r}) has no {attribute!r} attribute")
-        if value is None:
-            raise TypeError(
-                f"edge attribute {attribute!r} of edge ({u!r}, {v!r}) must be a real number; "
-                "got None"
-            )
-        if not _is_real(value):
-            raise TypeError(
-                f"edge attribute {attribute!r} of edge ({u!r}, {v!r}) must be a real number; "
-                f"got {value!r}"
-            )
-    raise AssertionError("unreachable: some value failed the per-type check")
 
 
 def to_networkx(graph, *, weight=None):

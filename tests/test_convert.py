@@ -125,3 +125,18 @@ def test_preserved_attributes_rebuild_the_graph_in_order():
 def test_empty_and_edgeless(n):
     tg = from_networkx(nx.empty_graph(n))
     assert len(tg) == n and tg.row.numel() == 0
+
+
+def test_a_conversion_that_preserved_everything_serves_any_attribute():
+    """NetworkX reuses a cached preserve-all conversion for any later attribute request."""
+    G = nx.cycle_graph(4)
+    G.edges[0, 1]["cost"] = 3
+    tg = from_networkx(G, preserve_edge_attrs=True)
+    assert "weight" not in tg.edge_values
+    np.testing.assert_array_equal(as_scipy(tg, "weight"), nx.to_scipy_sparse_array(G).toarray())
+    np.testing.assert_array_equal(
+        as_scipy(tg, "cost"), nx.to_scipy_sparse_array(G, weight="cost").toarray()
+    )
+    nx.optimize_algebraic_connectivity(G, 4.0, backend="gradopt")  # caches preserve-all
+    with nx.config(backend_priority={"algos": ["gradopt"]}):
+        assert nx.algebraic_connectivity(G) == pytest.approx(2.0)

@@ -1,10 +1,45 @@
 """A sparse tensor form of a graph, the type the NetworkX dispatcher hands our backend."""
 
+import decimal
+import numbers
 from dataclasses import dataclass, field
 
 import numpy as np
 import scipy.sparse as sp
 import torch
+
+
+# A default no attribute value can be: the attribute is missing (and required).
+MISSING = object()
+
+
+def is_real(value):
+    return isinstance(value, (numbers.Real, decimal.Decimal))
+
+
+def numeric_column(values, attribute, heads, tails, integral):
+    """float64 array of ``values``; every one must be a real number (checked per type).
+    Adds ``attribute`` to the set ``integral`` when every value is an integer."""
+    kinds = set(map(type, values))
+    if all(issubclass(kind, numbers.Integral) for kind in kinds):
+        integral.add(attribute)
+    if all(issubclass(kind, (numbers.Real, decimal.Decimal)) for kind in kinds):
+        return np.array([float(value) for value in values] if decimal.Decimal in kinds
+                        else values, dtype=np.float64).reshape(-1)
+    for u, v, value in zip(heads, tails, values):
+        if value is MISSING:
+            raise KeyError(f"edge ({u!r}, {v!r}) has no {attribute!r} attribute")
+        if value is None:
+            raise TypeError(
+                f"edge attribute {attribute!r} of edge ({u!r}, {v!r}) must be a real number; "
+                "got None"
+            )
+        if not is_real(value):
+            raise TypeError(
+                f"edge attribute {attribute!r} of edge ({u!r}, {v!r}) must be a real number; "
+                f"got {value!r}"
+            )
+    raise AssertionError("unreachable: some value failed the per-type check")
 
 
 @dataclass(eq=False)
@@ -105,6 +140,8 @@ class TensorGraph:
             if attribute in self.absolute_edge_values:
                 return self.absolute_edge_values[attribute].to(device=device, dtype=dtype)
             return self.values(attribute, device=device, dtype=dtype).abs()
+        if attribute not in self.edge_values and self.edge_data is not None:
+            self.edge_values[attribute] = self._column_from_edge_data(attribute)
         try:
             stored = self.edge_values[attribute]
         except KeyError:
@@ -112,6 +149,30 @@ class TensorGraph:
                 f"edge attribute {attribute!r} was not converted; have {sorted(self.edge_values)}"
             ) from None
         return stored.to(device=device, dtype=dtype)
+
+    def _column_from_edge_data(self, attribute, default=1):
+        """The stored entries' values of ``attribute`` (``default`` where missing), from the
+        preserved edges: NetworkX serves any attribute request from a conversion that
+        preserved them all, so they must be computable on demand."""
+        n = max(len(self.nodes), 1)
+        heads = np.array([a for a, _, _ in self.edge_data], dtype=np.int64)
+        tails = np.array([b for _, b, _ in self.edge_data], dtype=np.int64)
+        integral = set()
+        column = numeric_column(
+            [d.get(attribute, default) for _, _, d in self.edge_data], attribute,
+            [self.nodes[a] for a in heads], [self.nodes[b] for b in tails], integral,
+        )
+        self.integer_attributes = self.integer_attributes | integral
+        keys = (self.row * n + self.col).numpy()
+        positions = [np.searchsorted(keys, heads * n + tails)]
+        weights = [column]
+        if not self.directed:
+            mirrored = heads != tails
+            positions.append(np.searchsorted(keys, tails[mirrored] * n + heads[mirrored]))
+            weights.append(column[mirrored])
+        return torch.from_numpy(np.bincount(
+            np.concatenate(positions), weights=np.concatenate(weights), minlength=keys.size
+        ))
 
     def adjacency(self, attribute, *, absolute=False):
         """The weighted adjacency as a float64 SciPy CSR array (int64 indices).
