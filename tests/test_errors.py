@@ -192,6 +192,7 @@ def global_state():
     )
 
 
+@pytest.mark.filterwarnings("ignore::nx_gradopt.ConvergenceWarning")  # short runs on purpose
 def test_no_global_state_changes_also_with_concurrent_calls():
     before = global_state()
     G = nx.grid_2d_graph(6, 6)

@@ -149,7 +149,7 @@ def test_minimising_is_a_qap():
          TypeError, "must be a real number; got 'heavy'"),
         (lambda: nx.graph_match(nx.Graph([(0, 1, {"weight": float("nan")})]),
                                 nx.path_graph(2)),
-         ValueError, "`weight` 'weight' of edge \(0, 1\) of G1 must be finite; got nan"),
+         ValueError, r"`weight` 'weight' of edge \(0, 1\) of G1 must be finite; got nan"),
         (lambda: nx.graph_match(nx.path_graph(3), nx.path_graph(3), similarity=3), ValueError,
          "`similarity` must be None, a node attribute name or a mapping"),
         (lambda: nx.graph_match(nx.path_graph(3), nx.path_graph(3), similarity={(0, 5): 1}),

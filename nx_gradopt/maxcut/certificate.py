@@ -84,7 +84,8 @@ def gershgorin_shift(S):
 
 
 def smallest_eigenpair(S, *, seed=0):
-    """Estimate of :math:`\\lambda_{\\min}(S)` and its eigenvector (Lanczos; not a proof)."""
+    """Estimate of :math:`\\lambda_{\\min}(S)` and its eigenvector (Lanczos; not a proof).
+    ``seed`` (an int) draws the Lanczos start."""
     n = S.shape[0]
     if n <= 64:
         values, vectors = np.linalg.eigh(S.toarray())

@@ -118,6 +118,9 @@ def solve_sdp(
     else:
         next_check, growth = 60, 1.6
     reason = f"max_iter={max_iter} iterations"
+    # The Lanczos start of the eigen-estimates follows the user's seed without drawing from
+    # the generator (the draws of the factor, roundings and search stay as they were).
+    eigen_seed = generator.initial_seed()
     while True:
         stuck = False
         while optimizer.iterations < min(next_check, max_iter):
@@ -143,7 +146,7 @@ def solve_sdp(
         if stuck:
             # Numerically stuck short of the tolerance: a saddle (escape by one more column)
             # or the limit of float precision (stop).
-            estimate, vector = certificate.smallest_eigenpair(S)
+            estimate, vector = certificate.smallest_eigenpair(S, seed=eigen_seed)
             if estimate < -target:
                 direction = torch.from_numpy(vector).to(device, adjacency.dtype)
                 optimizer.set_point(add_rank(optimizer.Y, direction, adjacency))
@@ -156,7 +159,7 @@ def solve_sdp(
                 reason = "time limit"
                 start = 4 * target  # no time for an eigenvalue estimate
             else:
-                estimate, _ = certificate.smallest_eigenpair(S)
+                estimate, _ = certificate.smallest_eigenpair(S, seed=eigen_seed)
                 start = max(-estimate, 0.0) * (1 + 1e-6) + target / 16
             shift = certificate.certified_shift(
                 S, start, device=device, deadline=certificate_deadline

@@ -45,3 +45,24 @@ def test_gershgorin_and_certified_shifts_are_valid():
     assert -lowest <= shift <= -lowest + 1e-5
     # A wrong (too optimistic) start still ends in a valid shift.
     assert -lowest <= certificate.certified_shift(M, -estimate - 0.5) <= 8 * -lowest
+
+
+def test_eigen_estimates_follow_the_users_seed(monkeypatch):
+    """The Lanczos start of the certificate's eigen-estimate comes from the call's seed."""
+    import networkx as nx
+
+    import nx_gradopt  # noqa: F401
+
+    seeds = []
+    original = certificate.smallest_eigenpair
+
+    def recording(S, *, seed=0):
+        seeds.append(seed)
+        return original(S, seed=seed)
+
+    monkeypatch.setattr(certificate, "smallest_eigenpair", recording)
+    G = nx.gnm_random_graph(100, 400, seed=1)
+    for seed in (3, 4):
+        with pytest.warns(nx_gradopt.ConvergenceWarning):  # max_iter=2: not certified
+            nx.max_cut_sdp(G, seed=seed, max_iter=2, tol=1e-12, max_moves=10)
+    assert seeds[0] != seeds[-1] and seeds[0] == 3 and seeds[-1] == 4
