@@ -152,13 +152,17 @@ def test_goat_does_not_stop_while_its_iterate_is_diffuse():
     assert (result.col_ind == truth).mean() >= 0.6
 
 
-def test_goat_aligns_correlated_graphs_where_faq_does_not():
+def test_goat_aligns_correlated_graphs():
+    # The planted alignment is the reference: GOAT recovers it, and no method may report an
+    # objective other than its permutation's. (FAQ's failure here is issue 16's to fix, not
+    # something to pin.)
     A, B, truth = correlated_pair(300, 0.1, 0.9, np.random.default_rng(0))
     goat = quadratic_assignment(A, B, method="goat", maximize=True, local_search=False)
     faq = quadratic_assignment(A, B, method="faq", maximize=True, local_search=False)
     assert (goat.col_ind == truth).mean() >= 0.99
-    assert (faq.col_ind == truth).mean() < 0.5
-    assert goat.fun > faq.fun
+    assert goat.fun >= recomputed(A, B, truth)
+    for result in (goat, faq):
+        assert result.fun == pytest.approx(recomputed(A, B, result.col_ind))
 
 
 def test_seeds_help_faq_align_correlated_graphs():
