@@ -14,6 +14,7 @@ are imported inside their functions).
 """
 
 import dataclasses
+import functools
 import importlib
 import inspect
 
@@ -78,6 +79,11 @@ class Registration:
     should_run: object = None
     fresh_conversion: bool = False
 
+    @functools.cached_property
+    def signature(self):
+        """The implementation's signature (computed once: every dispatched call binds it)."""
+        return inspect.signature(self.function)
+
     @property
     def graph_parameters(self):
         """Names of the graph arguments, as NetworkX's ``graphs=`` option lists them."""
@@ -87,7 +93,7 @@ class Registration:
     def bind(self, args, kwargs):
         """The call's arguments by name (defaults included), or None if they do not bind."""
         try:
-            bound = inspect.signature(self.function).bind(*args, **kwargs)
+            bound = self.signature.bind(*args, **kwargs)
         except TypeError:
             return None
         bound.apply_defaults()

@@ -47,7 +47,8 @@ def test_non_finite_weights_of_new_functions_name_the_edge(bad):
     G = weighted_cycle(bad)
     with pytest.raises(ValueError, match=r"`weight` 'weight' of edge \(0, 1\) must be finite"):
         nx.max_cut_sdp(G)
-    with pytest.raises(ValueError, match=r"`weight` 'weight' of edge \(0, 1\) of G1 must be finite"):
+    of_g1 = r"`weight` 'weight' of edge \(0, 1\) of G1 must be finite"
+    with pytest.raises(ValueError, match=of_g1):
         nx.graph_match(G, nx.cycle_graph(5))
 
 

@@ -76,7 +76,9 @@ def test_interface_has_no_stray_implementations():
 
 
 def test_can_run_declines_what_the_backend_cannot_do_with_a_reason():
-    multigraph = nx.MultiGraph([(0, 1, {"weight": 2}), (0, 1, {"weight": 3}), (1, 2, {"weight": 1})])
+    multigraph = nx.MultiGraph(
+        [(0, 1, {"weight": 2}), (0, 1, {"weight": 3}), (1, 2, {"weight": 1})]
+    )
     reason = BackendInterface.can_run(
         "effective_graph_resistance", (multigraph,), {"weight": "weight"}
     )

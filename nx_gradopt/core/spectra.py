@@ -70,7 +70,9 @@ def fiedler_pair(n, row, col, values, *, normalized, tol, method, generator, dev
 
 def components(G, row=None, col=None):
     """``(count, labels)`` of G's weakly connected components (of the given pattern)."""
-    return connected_components(len(G), G.row if row is None else row, G.col if col is None else col)
+    if row is None:
+        row, col = G.row, G.col
+    return connected_components(len(G), row, col)
 
 
 def dense_adjacency(G, values, device, dtype):

@@ -1,4 +1,5 @@
-"""Argument checks shared by the NetworkX-facing modules: each names the argument and value."""
+"""Helpers shared by the NetworkX-facing modules: argument checks that name the argument and
+the value, and the docstring sections two functions of a family share."""
 
 import math
 import numbers
@@ -45,3 +46,15 @@ def check_weights(G, weight, *, name=None):
             "float64; divide them by a common factor"
         )
     return values
+
+
+def docstring_sections(**sections):
+    """Replace each line ``    NAME`` of the decorated function's docstring by ``sections[NAME]``
+    (a block of lines that starts with a newline, indented as numpydoc sections are)."""
+
+    def fill(function):
+        for name, text in sections.items():
+            function.__doc__ = function.__doc__.replace(f"    {name}\n", text[1:])
+        return function
+
+    return fill

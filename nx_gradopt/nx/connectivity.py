@@ -13,7 +13,7 @@ import numbers
 import networkx as nx
 
 from .._registry import networkx_function
-from ._checks import check_bool, check_positive
+from ._checks import check_bool, check_positive, docstring_sections
 
 _BUDGET_OPTIONS_DOC = """
     capacity : None, number, string or mapping, optional (default=None)
@@ -29,20 +29,16 @@ _BUDGET_OPTIONS_DOC = """
         default G's edges (self-loops never get weight).
 """
 
-
-def _add_doc(function):
-    """Fill in the budget options shared by both functions' docstrings."""
-    function.__doc__ = function.__doc__.replace("    BUDGET_OPTIONS\n", _BUDGET_OPTIONS_DOC[1:])
-    return function
-
-
-
-
-@networkx_function(
-    docs="Smoothed L-BFGS-B with a certified upper bound.",
+# Both functions return a copy of G (all attributes preserved), certified or exact on the
+# graph passed, so never from a stale cached conversion.
+_REGISTRATION = dict(
     new=True, dispatch={"graphs": "G", "returns_graph": True, "preserve_all_attrs": True},
     not_implemented_for=("directed", "multigraph"), fresh_conversion=True,
 )
+_add_doc = docstring_sections(BUDGET_OPTIONS=_BUDGET_OPTIONS_DOC)
+
+
+@networkx_function(docs="Smoothed L-BFGS-B with a certified upper bound.", **_REGISTRATION)
 @_add_doc
 def optimize_algebraic_connectivity(
     G, budget, weight="weight", *, capacity=None, base_weight=None, candidate_edges=None,
@@ -205,9 +201,7 @@ def optimize_algebraic_connectivity(
 
 
 @networkx_function(
-    docs="Budgeted edge weights for any differentiable torch objective.",
-    new=True, dispatch={"graphs": "G", "returns_graph": True, "preserve_all_attrs": True},
-    not_implemented_for=("directed", "multigraph"), fresh_conversion=True,
+    docs="Budgeted edge weights for any differentiable torch objective.", **_REGISTRATION
 )
 @_add_doc
 def optimize_edge_weights(

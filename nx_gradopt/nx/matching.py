@@ -12,7 +12,7 @@ import numbers
 import networkx as nx
 
 from .._registry import networkx_function
-from ._checks import check_bool, check_weights
+from ._checks import check_bool, check_weights, docstring_sections
 
 _GRAPH_MATCH_OPTIONS_DOC = """
     G2 : NetworkX graph
@@ -71,14 +71,14 @@ _GRAPH_MATCH_RAISES_DOC = """
         option is not valid.
 """
 
-
-def _add_graph_match_doc(function):
-    function.__doc__ = function.__doc__.replace(
-        "    GRAPH_MATCH_OPTIONS\n", _GRAPH_MATCH_OPTIONS_DOC[1:]
-    ).replace("    GRAPH_MATCH_RAISES\n", _GRAPH_MATCH_RAISES_DOC[1:])
-    return function
-
-
+_add_graph_match_doc = docstring_sections(
+    GRAPH_MATCH_OPTIONS=_GRAPH_MATCH_OPTIONS_DOC, GRAPH_MATCH_RAISES=_GRAPH_MATCH_RAISES_DOC
+)
+# Node attributes are preserved for ``similarity="attribute name"``.
+_REGISTRATION = dict(
+    new=True,
+    dispatch={"graphs": {"G1": 0, "G2": 1}, "edge_attrs": "weight", "preserve_node_attrs": True},
+)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -113,13 +113,7 @@ class GraphMatchSolution:
     time: float = 0.0
 
 
-
-
-@networkx_function(
-    docs="graph_match with the objective and convergence details.",
-    new=True,
-    dispatch={"graphs": {"G1": 0, "G2": 1}, "edge_attrs": "weight", "preserve_node_attrs": True},
-)
+@networkx_function(docs="graph_match with the objective and convergence details.", **_REGISTRATION)
 @_add_graph_match_doc
 def graph_match_result(
     G1, G2, weight="weight", *, method="goat", seeds=None, similarity=None, padding="naive",
@@ -203,8 +197,7 @@ def graph_match_result(
 
 @networkx_function(
     docs="FAQ and GOAT Frank–Wolfe network alignment, batched starts, seeds, padding.",
-    new=True,
-    dispatch={"graphs": {"G1": 0, "G2": 1}, "edge_attrs": "weight", "preserve_node_attrs": True},
+    **_REGISTRATION,
 )
 @_add_graph_match_doc
 def graph_match(

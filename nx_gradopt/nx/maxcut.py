@@ -12,7 +12,7 @@ import numbers
 import networkx as nx
 
 from .._registry import networkx_function
-from ._checks import check_positive, check_weights
+from ._checks import check_positive, check_weights, docstring_sections
 
 _MAX_CUT_OPTIONS_DOC = r"""
     weight : string or None, optional (default="weight")
@@ -61,13 +61,14 @@ _MAX_CUT_RAISES_DOC = """
         If a weight is NaN or infinite, or an option is not valid.
 """
 
-
-def _add_max_cut_doc(function):
-    function.__doc__ = function.__doc__.replace(
-        "    MAX_CUT_OPTIONS\n", _MAX_CUT_OPTIONS_DOC[1:]
-    ).replace("    MAX_CUT_RAISES\n", _MAX_CUT_RAISES_DOC[1:])
-    return function
-
+_add_max_cut_doc = docstring_sections(
+    MAX_CUT_OPTIONS=_MAX_CUT_OPTIONS_DOC, MAX_CUT_RAISES=_MAX_CUT_RAISES_DOC
+)
+# The bound is certified on the graph passed, so never from a stale cached conversion.
+_REGISTRATION = dict(
+    new=True, dispatch={"graphs": "G", "edge_attrs": "weight"},
+    not_implemented_for=("directed", "multigraph"), fresh_conversion=True,
+)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -117,12 +118,8 @@ class MaxCutSolution:
     sdp_time: float = 0.0
 
 
-
-
 @networkx_function(
-    docs="max_cut_sdp with the certified bound and the SDP solution.",
-    new=True, dispatch={"graphs": "G", "edge_attrs": "weight"},
-    not_implemented_for=("directed", "multigraph"), fresh_conversion=True,
+    docs="max_cut_sdp with the certified bound and the SDP solution.", **_REGISTRATION
 )
 @_add_max_cut_doc
 def max_cut_sdp_result(
@@ -226,9 +223,7 @@ def max_cut_sdp_result(
 
 
 @networkx_function(
-    docs="Burer–Monteiro SDP, certified bound, breakout local search.",
-    new=True, dispatch={"graphs": "G", "edge_attrs": "weight"},
-    not_implemented_for=("directed", "multigraph"), fresh_conversion=True,
+    docs="Burer–Monteiro SDP, certified bound, breakout local search.", **_REGISTRATION
 )
 @_add_max_cut_doc
 def max_cut_sdp(

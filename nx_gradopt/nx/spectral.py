@@ -179,10 +179,13 @@ def normalized_laplacian_spectrum(G, weight="weight", *, device=None, dtype=None
     return _spectrum(G, weight, True, device, dtype)
 
 
+_UNSUMMED_WEIGHTS = "inverting the weights of parallel edges one by one needs them unsummed"
+
+
 def _resistance_can_run(arguments):
     G, weight = arguments["G"], arguments["weight"]
     if G.is_multigraph() and arguments["invert_weight"] and weight is not None:
-        return "inverting the weights of parallel edges one by one needs them unsummed"
+        return _UNSUMMED_WEIGHTS
     return True
 
 
@@ -203,8 +206,7 @@ def effective_graph_resistance(G, weight=None, invert_weight=True, *, device=Non
     _check_finite(values)
     if invert_weight and weight is not None:
         if G.multigraph:
-            raise NotImplementedError(_resistance_can_run({"G": G, "weight": weight,
-                                                           "invert_weight": True}))
+            raise NotImplementedError(_UNSUMMED_WEIGHTS)
         if bool((values == 0).any()):
             raise ZeroDivisionError("float division by zero")
         values = 1.0 / values
