@@ -1,12 +1,13 @@
 """Per-call device and dtype: argument, then ``nx.config.backends.gradopt``, then the
-environment, then 'auto' (CUDA when available) and float64."""
+environment, then 'auto' (CUDA when available) and float64; with the seed, a kernel's
+:class:`~nx_gradopt.core.runtime.Runtime`."""
 
 import os
 
 import networkx as nx
 
 from ._info import DEVICE_CHOICES, DEVICE_ENV, DTYPE_ENV, valid_device, valid_dtype
-from .core.runtime import resolve_device, resolve_dtype
+from .core.runtime import Runtime, resolve_device, resolve_dtype, torch_generator
 
 
 def _configured(key, env, valid, choices):
@@ -26,3 +27,9 @@ def device_and_dtype(device=None, dtype=None):
     if dtype is None:
         dtype = _configured("dtype", DTYPE_ENV, valid_dtype, "'float64' or 'float32'")
     return resolve_device(device), resolve_dtype(dtype)
+
+
+def runtime(device, dtype, seed):
+    """The :class:`~nx_gradopt.core.runtime.Runtime` of a call's ``device``, ``dtype`` and
+    ``seed`` (NetworkX's seed semantics)."""
+    return Runtime(*device_and_dtype(device, dtype), torch_generator(seed))

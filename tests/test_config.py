@@ -3,8 +3,8 @@ import numpy as np
 import pytest
 import torch
 
-from nx_gradopt.config import device_and_dtype
-from nx_gradopt.core.runtime import resolve_device, resolve_dtype, torch_generator
+from nx_gradopt.config import device_and_dtype, runtime
+from nx_gradopt.core.runtime import Runtime, resolve_device, resolve_dtype, torch_generator
 
 
 def test_config_defaults_and_validation():
@@ -47,9 +47,30 @@ def test_seed_semantics():
         draw(torch_generator(np.random.default_rng(3))),
         draw(torch_generator(np.random.default_rng(3))),
     )
-    np.random.seed(11)
-    first = draw(torch_generator(None))
-    np.random.seed(11)
-    assert torch.equal(first, draw(torch_generator(None)))
+    # None draws from NumPy's global RNG, as NetworkX does; its state is restored afterwards
+    # so that later tests see the global RNG as they would without this one.
+    saved = np.random.get_state()
+    try:
+        np.random.seed(11)
+        first = draw(torch_generator(None))
+        np.random.seed(11)
+        assert torch.equal(first, draw(torch_generator(None)))
+    finally:
+        np.random.set_state(saved)
     with pytest.raises(ValueError, match="`seed` must be None, an int.*got 'abc'"):
         torch_generator("abc")
+
+
+def test_runtime_resolves_once_and_draws_on_the_cpu():
+    resolved = Runtime.resolve("cpu", "float32", 5)
+    assert (resolved.device, resolved.dtype) == (torch.device("cpu"), torch.float32)
+    assert resolved.generator.device.type == "cpu"
+    draws = resolved.randn(4, 2)
+    assert draws.shape == (4, 2) and draws.dtype == torch.float32
+    # The same draws as float64 ones made with the same seed, rounded: the precision does
+    # not change the random stream.
+    reference = torch.randn(4, 2, generator=torch_generator(5), dtype=torch.float64)
+    assert torch.equal(draws, reference.float())
+    with nx.config.backends.gradopt(dtype="float32"):
+        assert runtime(None, None, 0).dtype == torch.float32
+        assert runtime(None, "float64", 0).dtype == torch.float64

@@ -7,6 +7,8 @@ import sys
 
 import pytest
 
+from nx_gradopt._registry import registrations
+
 SUITE = [
     "networkx.linalg.tests.test_algebraic_connectivity",
     "networkx.linalg.tests.test_spectrum",
@@ -40,13 +42,21 @@ PASSED_AT_LEAST = 100
 
 
 def run_suite(tmp_path, fallback):
-    environment = {**os.environ, "NETWORKX_TEST_BACKEND": "gradopt"}
+    """NetworkX's tests of our functions through the backend; the names of the functions
+    NetworkX called are written to ``tmp_path / "called"``."""
+    environment = {
+        **os.environ, "NETWORKX_TEST_BACKEND": "gradopt",
+        "NX_GRADOPT_CALLS_FILE": str(tmp_path / "called"),
+        "PYTHONPATH": os.pathsep.join(
+            filter(None, [os.path.dirname(__file__), os.environ.get("PYTHONPATH")])
+        ),
+    }
     environment.pop("NETWORKX_FALLBACK_TO_NX", None)
     if fallback:
         environment["NETWORKX_FALLBACK_TO_NX"] = "True"
     command = [
-        sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "-q", "-rxXf", "--pyargs",
-        *SUITE, DISTANCE, "-k", "not TestDistance and not TestWeightedDistance and not "
+        sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "-p", "_record_backend_calls",
+        "-q", "-rxXf", "--pyargs", *SUITE, DISTANCE, "-k", "not TestDistance and not TestWeightedDistance and not "
         "Barycenter and not extrema and not TestEccentricity",
     ]
     result = subprocess.run(
@@ -70,6 +80,13 @@ def test_networkx_suite_through_backend(tmp_path, fallback):
         if name not in ALLOWED_XFAILS and function not in NOT_IMPLEMENTED
     }
     assert not unexpected, unexpected
+    # Every NetworkX function we implement ran at least once (nx-cugraph checks the same):
+    # a function whose calls can_run or should_run always declined would pass untested.
+    called = set((tmp_path / "called").read_text().split())
+    networkx_functions = {name for name, entry in registrations().items() if not entry.new}
+    assert called == networkx_functions, (
+        f"never called: {networkx_functions - called}; unexpected: {called - networkx_functions}"
+    )
 
 
 def test_networkx_utils_unbroken_with_plugin(tmp_path):

@@ -81,7 +81,7 @@ def fill_budget(weights, problem):
 
 def optimize_edge_weights(
     problem, objective, *, maximize=True, max_iter=500, ftol=1e-9, time_limit=None,
-    dtype=torch.float64,
+    runtime=None,
 ):
     """Optimise ``objective(weights, problem)`` (a differentiable torch scalar) over the budget.
 
@@ -99,6 +99,9 @@ def optimize_edge_weights(
         Stop when an L-BFGS-B step changes the objective by less than this, relatively.
     time_limit : float, optional
         Seconds.
+    runtime : Runtime, optional
+        Working precision (the device is the problem's; the method draws nothing at
+        random); float64 by default.
 
     Returns
     -------
@@ -107,6 +110,7 @@ def optimize_edge_weights(
     """
     start_time = time.perf_counter()
     device = problem.u.device
+    dtype = torch.float64 if runtime is None else runtime.dtype
     sign = 1.0 if maximize else -1.0
     best = {"value": -math.inf, "weights": None, "count": 0, "previous": None}
     reason, converged = "", False

@@ -38,7 +38,7 @@ import torch
 from ..core.eigensolvers import smallest_eigenpairs
 from ..core.laplacian import edge_laplacian_quadratic
 from ..core.results import OptimizationResult
-from ..core.runtime import single_threaded_blas
+from ..core.runtime import Runtime, single_threaded_blas, torch_generator
 from ..core.sparse import connected_components
 from .certificate import certified_upper_bound
 from .engine import StopOptimization, fill_budget, maximize_over_budget
@@ -53,8 +53,7 @@ PRIMAL_STAGES = 2
 
 
 def maximize_algebraic_connectivity(
-    problem, *, max_iter=500, tol=1e-3, time_limit=None, eigen_method="auto", seed=0,
-    dtype=torch.float64,
+    problem, *, max_iter=500, tol=1e-3, time_limit=None, eigen_method="auto", runtime=None,
 ):
     """Maximise lambda_2 over ``problem``'s feasible set, with a certified upper bound.
 
@@ -68,6 +67,9 @@ def maximize_algebraic_connectivity(
         Stop when the certified relative gap ``(bound - best) / bound`` is at most ``tol``.
     time_limit : float, optional
         Stop after this many seconds.
+    runtime : Runtime, optional
+        Working precision and random generator (the device is the problem's); float64 and
+        seed 0 by default.
 
     Returns
     -------
@@ -75,13 +77,15 @@ def maximize_algebraic_connectivity(
         ``x`` the best weights (feasible, the whole budget spent), ``fun`` their lambda_2,
         ``upper_bound`` the best certified bound.
     """
+    if runtime is None:
+        runtime = Runtime(problem.u.device, torch.float64, torch_generator(0))
     with single_threaded_blas():
-        return _maximize(problem, max_iter, tol, time_limit, eigen_method, seed, dtype)
+        return _maximize(problem, max_iter, tol, time_limit, eigen_method, runtime)
 
 
-def _maximize(problem, max_iter, tol, time_limit, eigen_method, seed, dtype):
+def _maximize(problem, max_iter, tol, time_limit, eigen_method, runtime):
     start_time = time.perf_counter()
-    n, device = problem.n, problem.u.device
+    n, device, dtype = problem.n, problem.u.device, runtime.dtype
     null = torch.full((n,), n**-0.5, device=device, dtype=dtype)
     state = {
         "k": min(n - 1, 6), "mu": None, "warm": None, "count": 0, "best": -math.inf,
@@ -109,7 +113,7 @@ def _maximize(problem, max_iter, tol, time_limit, eigen_method, seed, dtype):
         """lambda_2 and its eigenvectors at ``weights``, the best point kept."""
         pairs = smallest_eigenpairs(
             problem.laplacian(weights), state["k"], null_vector=null, method=eigen_method,
-            x0=state["warm"], seed=seed,
+            x0=state["warm"], seed=runtime.generator,
         )
         state["count"] += 1
         state["warm"] = pairs.vectors

@@ -15,7 +15,7 @@ class OptimizationResult:
 
     Attributes
     ----------
-    x : torch.Tensor
+    x : torch.Tensor or numpy.ndarray
         The best feasible point found.
     fun : float
         The objective at ``x``.
@@ -39,6 +39,12 @@ class OptimizationResult:
     upper_bound: float | None = None
     time: float = 0.0
     history: tuple = field(default=(), repr=False)
+
+    def __getitem__(self, key):
+        """``result["fun"]`` as well as ``result.fun``, as SciPy's ``OptimizeResult`` allows."""
+        if not isinstance(key, str) or key.startswith("_") or not hasattr(self, key):
+            raise KeyError(key)
+        return getattr(self, key)
 
     @property
     def gap(self):

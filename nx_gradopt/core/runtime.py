@@ -1,12 +1,13 @@
 """Device, dtype and seed resolution for the torch core.
 
-Kernels never pick a device: they follow their inputs. These helpers are what the NetworkX
-boundary uses to turn user options into torch objects.
+The boundary resolves a call's ``device``, ``dtype`` and ``seed`` once into a :class:`Runtime`
+and passes it to the kernel; kernels never pick a device or a seed themselves.
 """
 
 import contextlib
 import numbers
 import threading
+from dataclasses import dataclass
 
 import numpy as np
 import torch
@@ -56,7 +57,11 @@ def torch_generator(seed):
     Draw on the CPU and move to the device, so a seed gives the same start everywhere.
     """
     if isinstance(seed, torch.Generator):
-        return seed
+        if seed.device.type == "cpu":
+            return seed
+        # Draws are made on the CPU (so a seed gives the same start on every device): a
+        # device generator seeds a CPU one, advancing as if it had drawn.
+        seed = int(torch.randint(0, 2**62, (1,), generator=seed, device=seed.device))
     if seed is None:
         seed = np.random.mtrand._rand
     if isinstance(seed, bool) or not isinstance(
@@ -75,6 +80,36 @@ def torch_generator(seed):
 def randn(shape, *, generator, device, dtype):
     """Standard normal draws made on the CPU with ``generator``, then moved."""
     return torch.randn(shape, generator=generator, dtype=torch.float64).to(device, dtype)
+
+
+@dataclass(frozen=True)
+class Runtime:
+    """Where a kernel computes and what drives its random draws.
+
+    Attributes
+    ----------
+    device : torch.device
+        CPU or CUDA; the kernel's tensors live here.
+    dtype : torch.dtype
+        float64 or float32, the working precision.
+    generator : torch.Generator
+        A CPU generator: draws are made on the CPU and moved, so a seed gives the same
+        answer on every device.
+    """
+
+    device: torch.device
+    dtype: torch.dtype
+    generator: torch.Generator
+
+    @classmethod
+    def resolve(cls, device=None, dtype=None, seed=None):
+        """From a call's options (see :func:`resolve_device`, :func:`resolve_dtype` and
+        :func:`torch_generator`)."""
+        return cls(resolve_device(device), resolve_dtype(dtype), torch_generator(seed))
+
+    def randn(self, *shape):
+        """Standard normal draws on the device, in the working precision."""
+        return randn(shape, generator=self.generator, device=self.device, dtype=self.dtype)
 
 
 _blas_lock = threading.Lock()

@@ -50,11 +50,12 @@ def preprocessed(G, weight):
     return row, col, values
 
 
-def fiedler_pair(n, row, col, values, *, normalized, tol, method, generator, device, dtype):
+def fiedler_pair(n, row, col, values, *, normalized, tol, method, runtime):
     """(λ₂, Fiedler vector as float64 NumPy) of a connected graph with n > 2."""
+    dtype = runtime.dtype
     scale = weight_scale(values)
-    values = (values / scale).to(device, dtype)
-    row, col = row.to(device), col.to(device)
+    values = (values / scale).to(runtime.device, dtype)
+    row, col = row.to(runtime.device), col.to(runtime.device)
     matrix = laplacian(n, row, col, values, normalized=normalized)
     pairs = smallest_eigenpairs(
         matrix,
@@ -62,7 +63,7 @@ def fiedler_pair(n, row, col, values, *, normalized, tol, method, generator, dev
         null_vector=null_vector(n, row, col, values, normalized=normalized),
         method=method,
         tol=max(float(tol), float(torch.finfo(dtype).eps)),
-        seed=generator,
+        seed=runtime.generator,
     )
     eigenvalue = float(pairs.values[0]) * (1.0 if normalized else scale)
     return eigenvalue, pairs.vectors[:, 0].to("cpu", torch.float64).numpy()

@@ -29,7 +29,8 @@ SINKHORN_TOL = 1e-2
 
 def exact_step(a, b):
     """The maximiser over [0, 1] of ``b*alpha + a*alpha**2``, elementwise (NumPy arrays)."""
-    with np.errstate(divide="ignore", invalid="ignore"):
+    # a near 0 overflows here; the clipped value is used only where a < 0.
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
         interior = np.clip(-b / (2 * a), 0.0, 1.0)
     return np.where(a < 0, interior, (a + b > 0).astype(float))
 

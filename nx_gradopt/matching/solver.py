@@ -10,7 +10,8 @@ import scipy.sparse as sp
 import torch
 
 from ..core.assignment import linear_assignment, sinkhorn_transport
-from ..core.runtime import resolve_device, resolve_dtype, torch_generator
+from ..core.results import OptimizationResult
+from ..core.runtime import Runtime
 from .frank_wolfe import METHODS, frank_wolfe
 from .local_search import two_opt
 from .problem import PADDINGS, objective, pad, reduce
@@ -21,8 +22,12 @@ LOCAL_SEARCH_LIMIT = 200
 
 
 @dataclass(frozen=True)
-class QAPResult:
+class QAPResult(OptimizationResult):
     """What :func:`quadratic_assignment` returns (SciPy's field names where they exist).
+
+    ``x`` is the permutation (also ``col_ind``), ``fun`` its objective, ``nit`` and
+    ``converged`` those of the start that gave it; fields read as ``result.fun`` or
+    ``result["fun"]``.
 
     Attributes
     ----------
@@ -36,6 +41,8 @@ class QAPResult:
         Frank–Wolfe iterations of the start that gave ``col_ind``.
     converged : bool
         Whether that start met ``tol`` before ``max_iter``.
+    reason : str
+        Why that start stopped.
     start : int
         Which start gave ``col_ind`` (0 is the barycenter).
     start_objectives : numpy.ndarray
@@ -44,13 +51,13 @@ class QAPResult:
         Seconds in all.
     """
 
-    col_ind: np.ndarray
-    fun: float
-    nit: int
-    converged: bool
     start: int = 0
     start_objectives: np.ndarray = field(default=None, repr=False)
-    time: float = 0.0
+
+    @property
+    def col_ind(self):
+        """The permutation ``x`` under SciPy's name."""
+        return self.x
 
 
 def _add_limit(function):
@@ -160,15 +167,14 @@ def quadratic_assignment(
                 f"`similarity` must have shape (len(A), len(B)) = {(na, nb)}; "
                 f"got {similarity.shape}"
             )
-    device, dtype = resolve_device(device), resolve_dtype(dtype)
-    generator = torch_generator(seed)
+    runtime = Runtime.resolve(device, dtype, seed)
 
     size = max(na, nb)
     if na == nb:
         padding = "naive"  # nothing to pad; 2M - 1 would only shift the relaxation
     sim = None if similarity is None else pad_rectangular(similarity, size)
     a_padded, b_padded = pad(a, size, padding), pad(b, size, padding)
-    problem = reduce(a_padded, b_padded, seeds, sim, device=device, dtype=dtype)
+    problem = reduce(a_padded, b_padded, seeds, sim, device=runtime.device, dtype=runtime.dtype)
     sign = 1.0 if maximize else -1.0
     m = problem.size
     if m <= 1:
@@ -176,7 +182,7 @@ def quadratic_assignment(
         iterations, converged = np.zeros(1, dtype=np.int64), np.ones(1, dtype=bool)
     else:
         P, iterations, converged, visited = frank_wolfe(
-            problem, _starts(n_init, m, generator, device, dtype), sign=sign, method=method,
+            problem, _starts(n_init, m, runtime), sign=sign, method=method,
             max_iter=max_iter, tol=tol,
         )
         # Per start: the final projection (the permutation nearest P) and the best vertex
@@ -220,14 +226,20 @@ def quadratic_assignment(
     best = int(np.argmax(sign * values))
     col_ind = perms[best][:na].copy()
     col_ind[col_ind >= nb] = -1
+    if m <= 1:
+        reason = "at most one free node: nothing to optimise"
+    elif converged[best]:
+        reason = f"Frank–Wolfe step below tol={tol:g}"
+    else:
+        reason = f"max_iter={max_iter} iterations"
     return QAPResult(
-        col_ind=col_ind, fun=float(values[best]), nit=int(iterations[best]),
-        converged=bool(converged[best]), start=best, start_objectives=values,
-        time=time.perf_counter() - started,
+        x=col_ind, fun=float(values[best]), nit=int(iterations[best]),
+        converged=bool(converged[best]), reason=reason, time=time.perf_counter() - started,
+        start=best, start_objectives=values,
     )
 
 
-def _starts(n_init, m, generator, device, dtype):
+def _starts(n_init, m, runtime):
     """The barycenter, then alternately a random permutation matrix and a random doubly
     stochastic matrix halfway to the barycenter (SciPy's ``P0="randomized"``).
 
@@ -241,13 +253,16 @@ def _starts(n_init, m, generator, device, dtype):
     starts = torch.full((n_init, m, m), 1.0 / m, dtype=torch.float64)
     interior = list(range(2, n_init, 2))
     for index in range(1, n_init, 2):
-        starts[index] = torch.eye(m, dtype=torch.float64)[torch.randperm(m, generator=generator)]
+        order = torch.randperm(m, generator=runtime.generator)
+        starts[index] = torch.eye(m, dtype=torch.float64)[order]
     if interior:
         # A uniform random matrix balanced by Sinkhorn (its plan for the score log K).
-        uniform = 1.0 - torch.rand((len(interior), m, m), generator=generator, dtype=torch.float64)
+        uniform = 1.0 - torch.rand(
+            (len(interior), m, m), generator=runtime.generator, dtype=torch.float64
+        )
         balanced, _ = sinkhorn_transport(uniform.log(), torch.ones(len(interior)), tol=1e-3)
         starts[interior] = (balanced + 1.0 / m) / 2
-    return starts.to(device=device, dtype=dtype)
+    return starts.to(device=runtime.device, dtype=runtime.dtype)
 
 
 def pad_rectangular(matrix, size):

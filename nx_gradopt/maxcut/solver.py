@@ -204,13 +204,15 @@ def _breakout_searches(csr, starts, chains, budget, deadline, eps, generator):
 
 
 def solve_max_cut(
-    n, u, v, w, *, rank=None, tol=1e-4, max_iter=2000, time_limit=None, max_moves=None,
-    chains=None, generator, device=None, dtype=torch.float64,
+    n, u, v, w, *, runtime, rank=None, tol=1e-4, max_iter=2000, time_limit=None,
+    max_moves=None, chains=None,
 ):
     """Max-cut of the graph with edges (u[k], v[k]) of weight w[k] (each undirected edge once).
 
-    Returns a :class:`MaxCutResult`. Self-loops must be removed by the caller.
+    The SDP runs on ``runtime``'s device in its precision, every random draw comes from its
+    generator. Returns a :class:`MaxCutResult`. Self-loops must be removed by the caller.
     """
+    generator = runtime.generator
     start = time.perf_counter()
     deadline = math.inf if time_limit is None else start + time_limit
     w = w.to(torch.float64)
@@ -221,7 +223,7 @@ def solve_max_cut(
             factor=torch.ones(n, 1, dtype=torch.float64), time=time.perf_counter() - start,
         )
     rank = default_rank(n) if rank is None else rank
-    adjacency, matrix = _adjacency(n, u, v, w, device, dtype)
+    adjacency, matrix = _adjacency(n, u, v, w, runtime.device, runtime.dtype)
     csr = (matrix.indptr, matrix.indices, matrix.data)
     sdp_deadline = certificate_deadline = math.inf
     if time_limit is not None:

@@ -150,25 +150,24 @@ def optimize_algebraic_connectivity(
 
     import torch
 
-    from ..config import device_and_dtype
+    from ..config import runtime as resolve_runtime
     from ..connectivity import maximize_algebraic_connectivity
     from ..core.eigensolvers import smallest_eigenpairs
     from ..core.results import ConvergenceWarning
-    from ..core.runtime import single_threaded_blas, torch_generator
+    from ..core.runtime import single_threaded_blas
 
     check_positive("max_iter", max_iter, integer=True)
     check_positive("tol", tol, allow_zero=True)
     check_positive("time_limit", time_limit, allow_none=True)
     if not isinstance(weight, str):
         raise ValueError(f"`weight` must name the edge attribute to write; got {weight!r}")
-    device, dtype = device_and_dtype(device, dtype)
-    generator = torch_generator(seed)
+    runtime = resolve_runtime(device, dtype, seed)
     problem, pairs = _edge_budget(
         G, budget, capacity=capacity, base_weight=base_weight,
-        candidate_edges=candidate_edges, device=device,
+        candidate_edges=candidate_edges, device=runtime.device,
     )
     result = maximize_algebraic_connectivity(
-        problem, max_iter=max_iter, tol=tol, time_limit=time_limit, seed=generator, dtype=dtype,
+        problem, max_iter=max_iter, tol=tol, time_limit=time_limit, runtime=runtime,
     )
     if not result.converged:
         warnings.warn(
@@ -184,7 +183,8 @@ def optimize_algebraic_connectivity(
     with single_threaded_blas():
         final = smallest_eigenpairs(
             cpu_problem.laplacian(weights), 1,
-            null_vector=torch.full((n,), n**-0.5, dtype=torch.float64), seed=generator,
+            null_vector=torch.full((n,), n**-0.5, dtype=torch.float64),
+            seed=runtime.generator,
         )
     lambda2 = float(final.values[0])
     H = _weighted_graph(G, cpu_problem, pairs, weights, weight)
@@ -277,7 +277,7 @@ def optimize_edge_weights(
     import torch
 
     from .. import connectivity
-    from ..config import device_and_dtype
+    from ..config import runtime as resolve_runtime
     from ..core.results import ConvergenceWarning
 
     if isinstance(objective, str):
@@ -295,14 +295,14 @@ def optimize_edge_weights(
     check_positive("time_limit", time_limit, allow_none=True)
     if not isinstance(weight, str):
         raise ValueError(f"`weight` must name the edge attribute to write; got {weight!r}")
-    device, dtype = device_and_dtype(device, dtype)
+    runtime = resolve_runtime(device, dtype, seed=0)  # the engine draws nothing at random
     problem, pairs = _edge_budget(
         G, budget, capacity=capacity, base_weight=base_weight,
-        candidate_edges=candidate_edges, device=device,
+        candidate_edges=candidate_edges, device=runtime.device,
     )
     result = connectivity.optimize_edge_weights(
         problem, objective, maximize=maximize, max_iter=max_iter,
-        time_limit=time_limit, dtype=dtype,
+        time_limit=time_limit, runtime=runtime,
     )
     if not result.converged:
         warnings.warn(

@@ -169,9 +169,8 @@ def max_cut_sdp_result(
 
     import torch
 
-    from ..config import device_and_dtype
+    from ..config import runtime as resolve_runtime
     from ..core.results import ConvergenceWarning
-    from ..core.runtime import torch_generator
     from ..maxcut import solve_max_cut
 
     n = len(G)
@@ -186,14 +185,13 @@ def max_cut_sdp_result(
     check_positive("time_limit", time_limit, allow_none=True)
     check_positive("max_moves", max_moves, integer=True, allow_zero=True, allow_none=True)
     check_positive("chains", chains, integer=True, allow_none=True)
-    device, dtype = device_and_dtype(device, dtype)
-    generator = torch_generator(seed)
+    runtime = resolve_runtime(device, dtype, seed)
     values = check_weights(G, weight)
     u, v = G.undirected_edges()
     w = values[G.row < G.col]
     result = solve_max_cut(
         n, u, v, w, rank=rank, tol=tol, max_iter=max_iter, time_limit=time_limit,
-        max_moves=max_moves, chains=chains, generator=generator, device=device, dtype=dtype,
+        max_moves=max_moves, chains=chains, runtime=runtime,
     )
     if not result.converged:
         warnings.warn(

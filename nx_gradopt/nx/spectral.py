@@ -75,15 +75,13 @@ def _fiedler_problem(G, weight):
 
 
 def _fiedler(n, row, col, values, normalized, tol, method, seed, device, dtype):
-    from ..config import device_and_dtype
-    from ..core.runtime import torch_generator
+    from ..config import runtime as resolve_runtime
     from ..core.spectra import fiedler_pair
 
-    device, dtype = device_and_dtype(device, dtype)
+    runtime = resolve_runtime(device, dtype, seed)
     return fiedler_pair(
         n, row, col, values, normalized=normalized, tol=tol,
-        method=_fiedler_method(method, device), generator=torch_generator(seed),
-        device=device, dtype=dtype,
+        method=_fiedler_method(method, runtime.device), runtime=runtime,
     )
 
 
