@@ -1,0 +1,5 @@
+"""Tools for testing nx-gradopt's GPU path without a GPU (see :mod:`.fake_cuda`)."""
+
+from .fake_cuda import DeviceRuleError, FakeCuda
+
+__all__ = ["DeviceRuleError", "FakeCuda"]
