@@ -23,12 +23,17 @@ import torch
 
 def knapsack_value(gains, capacity, budget):
     r""":math:`\max \sum_e w_e g_e` over :math:`0 \le w \le c`, :math:`\sum_e w_e = \text{budget}`."""
+    return float(_knapsack(gains, capacity, budget))
+
+
+def _knapsack(gains, capacity, budget):
+    """The knapsack's value as a 0-dim tensor on the gains' device (no read-back)."""
     order = torch.argsort(gains, descending=True)
     gains, capacity = gains[order], capacity[order]
     filled_before = torch.cumsum(capacity, 0) - capacity
     amounts = torch.clamp(budget - filled_before, min=0.0)
     amounts = torch.minimum(amounts, capacity)
-    return float(amounts @ gains)  # the one read-back of a bound evaluation
+    return amounts @ gains
 
 
 def _orthonormal_basis(vectors):
@@ -62,10 +67,13 @@ class _DualData:
             q0 = basis[problem.base_u] - basis[problem.base_v]
             self.base = (q0 * problem.base_w.to(torch.float64)[:, None]).T @ q0
 
-    def bound(self, z):
-        z = _density(z)
+    def bound(self, z, *, is_density=False):
+        """The bound of Z, projected onto the density matrices unless it is one; a single
+        read-back from the device."""
+        if not is_density:
+            z = _density(z)
         gains = ((self.q @ z) * self.q).sum(dim=1)
-        return float((self.base * z).sum()) + knapsack_value(gains, self.caps, self.budget)
+        return float((self.base * z).sum() + _knapsack(gains, self.caps, self.budget))
 
 
 def certified_upper_bound(vectors, problem, *, start=None, refine=True, rel_tol=1e-4):
@@ -77,7 +85,8 @@ def certified_upper_bound(vectors, problem, *, start=None, refine=True, rel_tol=
         (n, k) any vectors; they are centred and orthonormalised (so any vectors are valid).
     problem : EdgeBudget
     start : torch.Tensor, optional
-        (k,) weights of the vectors for the starting Z (default: the first vector alone).
+        (k,) nonnegative weights of the vectors for the starting Z (default: the first
+        vector alone).
     refine : bool
         Optimise Z by the barrier method; otherwise evaluate the start only.
     rel_tol : float
@@ -92,14 +101,14 @@ def certified_upper_bound(vectors, problem, *, start=None, refine=True, rel_tol=
     if start is None:
         start = data.q.new_zeros(k)
         start[0] = 1.0
-    start = start.detach().to(torch.float64)
-    z = torch.diag(start / start.sum())
-    best = (data.bound(z), z)
+    start = start.detach().to(torch.float64).clamp_min(0)
+    z = torch.diag(start / start.sum())  # a density matrix: PSD, trace one
+    best = (data.bound(z, is_density=True), z)
     if refine and k > 1:
         identity = torch.eye(k, dtype=torch.float64, device=z.device)
         best = min(best, _barrier(data, 0.9 * z + 0.1 * identity / k, rel_tol),
                    key=lambda pair: pair[0])
-    return best[0], _density(best[1])
+    return best[0], best[1] if best[1] is z else _density(best[1])
 
 
 def _svec_parts(k, device):

@@ -33,6 +33,7 @@ import itertools
 import math
 import time
 
+import numpy as np
 import torch
 
 from ..core.eigensolvers import smallest_eigenpairs
@@ -105,8 +106,10 @@ def _maximize(problem, max_iter, tol, time_limit, eigen_method, runtime):
             raise StopOptimization(f"time limit {time_limit:g} s reached (gap {gap():.2e})")
 
     def soft_min(values):
+        """The smoothed λ₂ and the eigenvalues' softmax weights, from the (k,) eigenvalues
+        on the host; the weights go back to the device (a copy, no synchronisation)."""
         scaled = -(values - values[0]) / state["mu"]
-        weights = torch.softmax(scaled, dim=0)
+        weights = torch.softmax(scaled, dim=0).to(device, dtype)
         return float(values[0]) - state["mu"] * float(torch.logsumexp(scaled, dim=0)), weights
 
     def measure(weights):
@@ -117,9 +120,12 @@ def _maximize(problem, max_iter, tol, time_limit, eigen_method, runtime):
         )
         state["count"] += 1
         state["warm"] = pairs.vectors
-        value = float(pairs.values[0])
+        # The eigenvalues' one read-back per evaluation.
+        state["values"] = pairs.values.to("cpu", torch.float64)
+        value = state["last"] = float(state["values"][0])
         if value > state["best"]:
             state["best"], state["weights"], state["pairs"] = value, weights, pairs
+            state["best_values"] = state["values"]
         return pairs
 
     def evaluate(w):
@@ -133,10 +139,10 @@ def _maximize(problem, max_iter, tol, time_limit, eigen_method, runtime):
             state["history"].append((0.0, state["bound"]))
             return 0.0, cut.cpu().double().numpy()
         pairs = measure(weights)
-        value = float(pairs.values[0])
+        value = state["last"]
         if state["mu"] is None:
             state["mu"] = 0.1 * max(value, 1e-300)
-        smooth, mixing = soft_min(pairs.values)
+        smooth, mixing = soft_min(state["values"])
         gradient = edge_laplacian_quadratic(pairs.vectors, problem.u, problem.v) @ mixing
         # X = sum_i pi_i x_i x_i^T is dual feasible: a certificate at every evaluation.
         free_bound, _ = certified_upper_bound(pairs.vectors, problem, start=mixing, refine=False)
@@ -147,11 +153,10 @@ def _maximize(problem, max_iter, tol, time_limit, eigen_method, runtime):
     def unfold():
         """The dual phase: augmented Lagrangian steps on the unfolding, from the best point."""
         pairs = state["pairs"]
-        _, mixing = soft_min(pairs.values)
-        steps = unfolding_iterates(
-            problem, state["weights"], state["best"], pairs.vectors, mixing, dtype=dtype
-        )
+        _, mixing = soft_min(state["best_values"])
+        steps = unfolding_iterates(problem, state["weights"], state["best"], pairs.vectors, mixing)
         for weights, bound in steps:
+            weights = weights.to(dtype)
             state["bound"] = min(state["bound"], bound)
             check_stop()
             value = 0.0  # the multipliers' support can leave the graph cut early on
@@ -175,7 +180,7 @@ def _maximize(problem, max_iter, tol, time_limit, eigen_method, runtime):
                 scale=scale,
             )
             pairs = state["pairs"]
-            _, mixing = soft_min(pairs.values)
+            _, mixing = soft_min(state["best_values"])
             if not unfoldable:
                 # Stage end: the best X in the span of the best point's eigenvectors. (The
                 # unfolding phase certifies the other problems; this SDP took 0.4 s on a
@@ -210,15 +215,18 @@ def _maximize(problem, max_iter, tol, time_limit, eigen_method, runtime):
 
 def _cut_of_support(problem, weights):
     """None if the edges with positive weight (and the base network) connect the graph;
-    otherwise the supergradient (x_u - x_v)^2 of lambda_2 = 0 at a component indicator x."""
-    import numpy as np
+    otherwise the supergradient (x_u - x_v)^2 of lambda_2 = 0 at a component indicator x.
 
-    positive = (weights > 0).cpu().numpy()
-    u, v = problem.u.cpu().numpy()[positive], problem.v.cpu().numpy()[positive]
-    if problem.base_w is not None:
-        u = np.concatenate([u, problem.base_u.cpu().numpy()])
-        v = np.concatenate([v, problem.base_v.cpu().numpy()])
-    count, labels = connected_components(problem.n, u, v)
+    Every candidate edge positive: connected (the problem's graph is), known from one
+    device-side test. Otherwise only the (m,) mask crosses to the host, where the edges wait.
+    """
+    positive = weights > 0
+    if bool(positive.all()):
+        return None
+    u, v = problem.host_edges
+    positive = positive.cpu().numpy()
+    support = np.concatenate([positive, np.ones(len(u) - len(positive), dtype=bool)])
+    count, labels = connected_components(problem.n, u[support], v[support])
     if count == 1:
         return None
     indicator = torch.as_tensor(labels == labels[0], dtype=weights.dtype, device=weights.device)

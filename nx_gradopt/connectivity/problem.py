@@ -47,6 +47,14 @@ class EdgeBudget:
         return self.capacity.to(torch.float64).clamp_max(self.budget)
 
     @cached_property
+    def host_edges(self):
+        """(u, v) as NumPy arrays on the host, candidate edges then the base network's."""
+        u, v = self.u, self.v
+        if self.base_w is not None:
+            u, v = torch.cat([u, self.base_u]), torch.cat([v, self.base_v])
+        return u.cpu().numpy(), v.cpu().numpy()
+
+    @cached_property
     def _pattern(self):
         if self.base_w is None:
             return LaplacianPattern(self.n, self.u, self.v)

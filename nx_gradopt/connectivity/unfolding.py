@@ -52,8 +52,12 @@ def _incidence(problem, dtype):
     return coo.coalesce().to_sparse_csr(), coo.t().coalesce().to_sparse_csr()
 
 
-def unfolding_iterates(problem, weights, value, vectors, mixing, *, dtype=torch.float64):
+def unfolding_iterates(problem, weights, value, vectors, mixing):
     """Augmented Lagrangian steps from a primal point; yields ``(weights, upper_bound)``.
+
+    In float64 whatever the working precision: in float32 the Lagrangian is quantised, and
+    383 of 404 inner L-BFGS-B runs on one graph stopped at their first step (gap 1.3e-2
+    where float64 certified 2.3e-4). Its data are only n x rank.
 
     Parameters
     ----------
@@ -68,9 +72,10 @@ def unfolding_iterates(problem, weights, value, vectors, mixing, *, dtype=torch.
     Yields
     ------
     (torch.Tensor, float)
-        A feasible weighting (the whole budget spent) and a certified upper bound on the
-        optimum, once per outer step; the caller stops the generator.
+        A feasible weighting (float64, the whole budget spent) and a certified upper bound
+        on the optimum, once per outer step; the caller stops the generator.
     """
+    dtype = torch.float64
     if problem.capacity is not None or problem.base_w is not None:
         raise ValueError("the unfolding dual has no capacities or base network")
     n, budget = problem.n, problem.budget

@@ -27,7 +27,8 @@ def linear_assignment(score, *, maximize=True):
     # (lapx 0.11) on Frank–Wolfe gradients: equal or faster on random and degree-product
     # scores, which are the slow ones (n=2000 at the barycenter: 5.3 s against 20.8 s); LAPJV
     # was faster only on the easy late iterations (0.45 s against 0.99 s). No GPU solver.
-    scores = score.detach().to("cpu", torch.float64).numpy()
+    # Copied in the working precision (float32 halves the bytes), widened on the host.
+    scores = score.detach().cpu().numpy().astype(np.float64, copy=False)
     perms = np.empty(scores.shape[:2], dtype=np.int64)
     for b, matrix in enumerate(scores):
         perms[b] = linear_sum_assignment(matrix, maximize=maximize)[1]

@@ -91,14 +91,19 @@ def smallest_eigenpairs(
 
 
 def _dense(matrix, k, null_vector):
+    # In float64 whatever the working precision: float32 eigh is accurate to eps * ||L||
+    # absolutely, and the lift below makes ||L|| large (lambda_2 of a 400-node weighted graph
+    # came out 4e-4 too high, enough to stall the lambda_2 optimiser); n is small here.
     dense = matrix.to_dense() if matrix.layout != torch.strided else matrix
+    dense = dense.to(torch.float64)
     dense = 0.5 * (dense + dense.T)
     if null_vector is not None:
         # Lift u's eigenvalue above the spectrum (Gershgorin bound on lambda_max).
         lift = 2.0 * dense.abs().sum(dim=1).max() + 1.0
-        dense = dense + lift * torch.outer(null_vector, null_vector)
+        u = null_vector.to(torch.float64)
+        dense = dense + lift * torch.outer(u, u)
     values, vectors = torch.linalg.eigh(dense)
-    return EigenPairs(values[:k], vectors[:, :k], "dense")
+    return EigenPairs(values[:k].to(matrix.dtype), vectors[:, :k].to(matrix.dtype), "dense")
 
 
 def _to_scipy(matrix):
@@ -311,11 +316,13 @@ def _ritz(gram, projected, k, eps):
 
 
 def _diagonal(matrix):
+    """The diagonal, without host synchronisation (no coalesce, no boolean mask)."""
     if matrix.layout == torch.strided:
         return matrix.diagonal().clone()
-    coo = matrix.to_sparse_coo().coalesce()
-    row, col = coo.indices()
-    on_diagonal = row == col
-    return torch.zeros(matrix.shape[0], device=matrix.device, dtype=matrix.dtype).index_add_(
-        0, row[on_diagonal], coo.values()[on_diagonal]
+    csr = matrix if matrix.layout == torch.sparse_csr else matrix.to_sparse_csr()
+    crow, col, values = csr.crow_indices(), csr.col_indices(), csr.values()
+    n = matrix.shape[0]
+    row = torch.repeat_interleave(
+        torch.arange(n, device=matrix.device), crow.diff(), output_size=col.numel()
     )
+    return values.new_zeros(n).index_add_(0, row, torch.where(row == col, values, 0.0))

@@ -57,9 +57,11 @@ class LaplacianPattern:
     """
 
     def __init__(self, n, u, v):
-        keep = u != v
-        self.n, self.keep = n, keep
-        u, v = u[keep], v[keep]
+        # Built once, so a boolean mask (a host synchronisation on a GPU) is fine here; the
+        # per-weighting path below uses the index instead.
+        self.keep = torch.nonzero(u != v).flatten()
+        self.n = n
+        u, v = u[self.keep], v[self.keep]
         diagonal = torch.arange(n, device=u.device)
         rows = torch.cat([u, v, diagonal])
         cols = torch.cat([v, u, diagonal])
@@ -73,7 +75,7 @@ class LaplacianPattern:
         self.crow[1:] = torch.cumsum(torch.bincount(keys // n, minlength=n), 0)
 
     def __call__(self, weights):
-        weights = weights[self.keep]
+        weights = weights.index_select(0, self.keep)
         values = torch.zeros(self.nnz, device=weights.device, dtype=weights.dtype)
         values.index_add_(0, self.off_diagonal, -torch.cat([weights, weights]))
         values.index_add_(0, self.diagonal, torch.cat([weights, weights]))

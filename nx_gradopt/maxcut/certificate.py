@@ -25,6 +25,10 @@ import torch
 # Above this many nodes on the CPU, a sparse LDLᵀ (SuperLU with diagonal pivots) replaces dense
 # Cholesky: at 5 000 nodes they cost about the same on Gset graphs; beyond, dense grows as n³.
 DENSE_LIMIT = 3000
+# On a GPU, dense Cholesky up to this many nodes: 3.2 GB of float64 on the device (the dense
+# matrix was once built for every n, on the host: out of memory near 10⁵ nodes). Not measured
+# on a GPU yet; above it the host's sparse LDLᵀ runs as on the CPU.
+GPU_DENSE_LIMIT = 20000
 
 
 def rounding_margin(diagonal, n):
@@ -59,8 +63,17 @@ def is_positive_definite(S, shift, *, device=None):
     margin = rounding_margin(diagonal, n)
     shifted = S + sp.identity(n, format="csc") * (shift - margin)
     on_gpu = device is not None and torch.device(device).type != "cpu"
-    if n <= DENSE_LIMIT or on_gpu:
-        dense = torch.from_numpy(shifted.toarray()).to(device or "cpu")
+    if n <= DENSE_LIMIT and not on_gpu:
+        _, info = torch.linalg.cholesky_ex(torch.from_numpy(shifted.toarray()))
+        return int(info) == 0
+    if on_gpu and n <= GPU_DENSE_LIMIT:
+        # Sent sparse and densified on the device: m entries cross the bus, not n².
+        csr = shifted.tocsr()
+        dense = torch.sparse_csr_tensor(
+            torch.from_numpy(csr.indptr.astype(np.int64)),
+            torch.from_numpy(csr.indices.astype(np.int64)),
+            torch.from_numpy(csr.data), size=(n, n),
+        ).to(device).to_dense()
         _, info = torch.linalg.cholesky_ex(dense)
         return int(info) == 0
     # Gaussian elimination without pivoting is LDLᵀ; on a positive definite matrix all pivots

@@ -48,6 +48,7 @@ class ObliqueLBFGS:
     def _evaluate(self, Y):
         AY = self.adjacency @ Y
         self.Y = Y
+        self.known_f = None  # self.f on the host, once read
         self.rowdot = (AY * Y).sum(1)  # λ_i = <(AY)_i, Y_i>; the slack is S = A - Diag(λ)
         self.f = self.rowdot.sum()
         self.gradient = 2 * (AY - self.rowdot[:, None] * Y)
@@ -76,34 +77,43 @@ class ObliqueLBFGS:
         return -q
 
     def step(self):
-        """One iteration; returns False when no descent step is possible (numerically stuck)."""
+        """One iteration; returns False when no descent step is possible (numerically stuck).
+
+        Two host synchronisations with one line-search trial (the usual case): the slope,
+        then the trial's cost read together with the curvature pair's products (there were
+        four)."""
         direction = self._direction()
-        slope = (self.gradient * direction).sum()
+        slope = float((self.gradient * direction).sum())
         if slope >= 0:
             self._pairs = []
             direction = -self.gradient
-            slope = -(self.gradient * self.gradient).sum()
+            slope = -float((self.gradient * self.gradient).sum())
         if slope == 0:
             return False
-        Y, f, gradient = self.Y, self.f, self.gradient
+        f = self.known_f if self.known_f is not None else float(self.f)
+        Y, gradient = self.Y, self.gradient
         t = 1.0
         while True:
             self._evaluate(retract(Y + t * direction))
-            if self.f <= f + 1e-4 * t * slope:
+            s = project(self.Y, t * direction)
+            y = self.gradient - project(self.Y, gradient)
+            sy = (s * y).sum()
+            trial, sy_value, s_norm, y_norm = torch.stack([
+                self.f, sy, torch.linalg.vector_norm(s), torch.linalg.vector_norm(y),
+            ]).tolist()
+            if trial <= f + 1e-4 * t * slope:
                 break
             t *= 0.5
             if t < 1e-12:
                 self._evaluate(Y)
                 self._pairs = []
                 return False
-        s = project(self.Y, t * direction)
-        y = self.gradient - project(self.Y, gradient)
-        sy = (s * y).sum()
         # Older pairs are kept as they are: projecting them at every step (the exact vector
         # transport) cost half the iteration time and changed the iteration count on Gset by
         # ±15% either way.
+        self.known_f = trial
         pairs = list(self._pairs)
-        if sy > 1e-12 * torch.linalg.vector_norm(s) * torch.linalg.vector_norm(y):
+        if sy_value > 1e-12 * s_norm * y_norm:
             pairs.append((s, y, 1 / sy))
         self._pairs = pairs[-self.memory:]
         self.iterations += 1

@@ -36,11 +36,13 @@ _SYNCING = {
     _TENSOR.item, _TENSOR.__float__, _TENSOR.__int__, _TENSOR.__bool__, _TENSOR.__index__,
     _TENSOR.tolist, _TENSOR.nonzero, torch.nonzero, torch.argwhere, _TENSOR.argwhere,
     torch.masked_select, _TENSOR.masked_select, torch.unique, _TENSOR.unique,
-    torch.repeat_interleave, _TENSOR.repeat_interleave, torch.bincount, _TENSOR.bincount,
+    torch.bincount, _TENSOR.bincount,
     # The non-"_ex" factorisations check their info code on the host.
     torch.linalg.eigh, torch.linalg.eigvalsh, torch.linalg.solve, torch.linalg.cholesky,
     torch.linalg.inv, torch.cholesky_solve,
 }
+# Sizes its output from its data unless told the size.
+_SIZED = {torch.repeat_interleave, _TENSOR.repeat_interleave}
 _INDEXING = {_TENSOR.__getitem__, _TENSOR.__setitem__}
 _COPIES = {_TENSOR.copy_}
 _PROPERTIES = {
@@ -158,7 +160,7 @@ class FakeCuda(TorchFunctionMode):
             return func(*args, **kwargs)
         self._check_mixing(func, args, inputs)
         self._check_generator(kwargs.get("generator"))
-        if func in _SYNCING or (
+        if func in _SYNCING or (func in _SIZED and kwargs.get("output_size") is None) or (
             func is _TENSOR.__getitem__
             and any(t.dtype == torch.bool for t in _tensors(args[1:]))
         ):
