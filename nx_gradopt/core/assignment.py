@@ -77,12 +77,17 @@ def sinkhorn_transport(score, reg, *, tol=1e-3, max_iter=1000):
     kernel = torch.exp((score - top) / reg.to(score).view(k, 1, 1))
     kernel_t = kernel.transpose(1, 2)
     v = torch.ones((k, n, 1), device=score.device, dtype=torch.float64)
+    on_cpu, next_check = score.device.type == "cpu", 10
     for iteration in range(1, max_iter + 1):
         u = 1.0 / torch.bmm(kernel, v)
         column_sums = torch.bmm(kernel_t, u)
-        if iteration % 10 == 0 or iteration == max_iter:
+        if iteration == next_check or iteration == max_iter:
             # v * column_sums is the column sums of the plan before this v update.
             if float((v * column_sums - 1.0).abs().max()) < tol:
                 break
+            # Every check waits for the device: on a GPU they are spaced geometrically
+            # (at most a quarter more iterations than needed, a logarithmic number of
+            # waits; 34 per Frank–Wolfe step were measured at n = 300 with checks every 10).
+            next_check = iteration + 10 if on_cpu else max(iteration + 10, iteration * 5 // 4)
         v = 1.0 / column_sums
     return u * kernel * v.transpose(1, 2), iteration

@@ -25,6 +25,9 @@ from .results import ConvergenceWarning
 from .runtime import randn, torch_generator
 
 METHODS = ("auto", "dense", "shift_invert", "lobpcg")
+# LOBPCG iterations without halving the worst relative residual after which a float32 run
+# near its rounding floor continues in float64.
+STALL = 10
 # Below this size a dense eigh beats every sparse method on the CPU (measured: n=1024
 # dense eigh ~0.05 s, shift-invert ~0.01 s but with larger constant costs on weighted graphs).
 DENSE_MAX_NODES = 600
@@ -194,8 +197,9 @@ def _lobpcg(matrix, k, null_vector, tol, x0, max_iter, seed):
     #
     # Converged means ||r_i|| <= tol * lambda_i, relative to the eigenvalue sought (an
     # absolute test, tol * ||L||, accepted a Fiedler value of a 1 000-node path 270 % off in
-    # float32). Below ~eps * ||L|| a residual is rounding noise: a float32 run that reaches
-    # that floor short of the test continues in float64 from where it is.
+    # float32). Near ~eps * ||L|| a residual is rounding noise and float32 LOBPCG wanders: a
+    # float32 run that gets there, or stops improving for STALL iterations, short of the
+    # test continues in float64 from where it is.
     n = matrix.shape[0]
     diagonal = _diagonal(matrix)
     norm_bound = float(2.0 * diagonal.abs().max())
@@ -205,17 +209,23 @@ def _lobpcg(matrix, k, null_vector, tol, x0, max_iter, seed):
     block = _start_block(matrix, k, x0, seed)
     state = _LobpcgState(matrix, inverse_diagonal, null_vector, block)
     max_iter = max_iter or max(200, min(n, 5000))
+    best, best_at = np.inf, 0
     for iteration in range(1, max_iter + 1):
         values, norms = state.step()
-        floor = 10 * float(torch.finfo(state.dtype).eps) * norm_bound
-        wanted = np.maximum(tol * np.abs(values), floor)
+        eps = float(torch.finfo(state.dtype).eps)
+        wanted = np.maximum(tol * np.abs(values), 10 * eps * norm_bound)
         if (norms <= wanted).all():
             return state.pairs(matrix.dtype, iteration)
-        if state.dtype != torch.float64 and (norms <= floor).all():
-            state = state.in_float64()
+        progress = float((norms / wanted).max())
+        if progress < 0.5 * best:
+            best, best_at = progress, iteration
+        noise = norms <= 100 * eps * norm_bound
+        stalled = iteration - best_at >= STALL and (norms <= 1e4 * eps * norm_bound).all()
+        if state.dtype != torch.float64 and (noise.all() or stalled):
+            state, best, best_at = state.in_float64(), np.inf, iteration
     warnings.warn(
         f"LOBPCG stopped after {max_iter} iterations with relative residual "
-        f"{float((norms / np.maximum(np.abs(values), floor)).max()):.1e} > tol={tol:.1e}; "
+        f"{float((norms / np.maximum(np.abs(values), 1e-300)).max()):.1e} > tol={tol:.1e}; "
         "raise max_iter or tol.",
         ConvergenceWarning,
         stacklevel=3,
@@ -247,14 +257,13 @@ class _LobpcgState:
         self.values = None  # Ritz values of block, once it is a Ritz basis
 
     def in_float64(self):
+        """A float64 restart warm-started from the block (the float32 search direction is
+        dropped: carried over, it stalled the finish at a relative residual of 1e-6)."""
         double = lambda tensor: None if tensor is None else tensor.to(torch.float64)  # noqa: E731
-        previous = None if self.previous is None else tuple(map(double, self.previous))
-        state = _LobpcgState(
+        return _LobpcgState(
             double(self.matrix), double(self.inverse_diagonal), double(self.null_vector),
-            double(self.block), previous,
+            double(self.block),
         )
-        state.values = self.values
-        return state
 
     def step(self):
         """One step. Returns the Ritz values and the residual norms of the block it started
@@ -263,13 +272,23 @@ class _LobpcgState:
         parts, images, residual = [block], [image], None
         if self.values is not None:
             values = torch.as_tensor(self.values, dtype=self.dtype, device=block.device)
-            residual = image - block * values
+            # The residual of the deflated operator: with a matrix rounded to float32, L u is
+            # not exactly 0 and its part along u would stall the float64 finish at ~eps32.
+            residual = _project_out(image - block * values, self.null_vector)
             direction = _project_out(residual * self.inverse_diagonal[:, None], self.null_vector)
+            # W and P orthogonalised against the (near-orthonormal) block and scaled to unit
+            # columns on the device: as the iteration converges they shrink, and a Gram matrix
+            # mixing them with X in float32 lost them (900 iterations on a 30 x 30 grid where
+            # float64 needs 200).
+            direction = _unit_columns(direction - block @ (block.T @ direction))
             parts.append(direction)
             images.append(self.matrix @ direction)
             if self.previous is not None:
-                parts.append(self.previous[0])
-                images.append(self.previous[1])
+                previous, previous_image = self.previous
+                overlap = block.T @ previous
+                scale = _column_scale(previous - block @ overlap)
+                parts.append((previous - block @ overlap) * scale)
+                images.append((previous_image - image @ overlap) * scale)
         basis, basis_image = torch.cat(parts, dim=1), torch.cat(images, dim=1)
         width = basis.shape[1]
         small = [(basis.T @ basis).reshape(-1), (basis.T @ basis_image).reshape(-1)]
@@ -294,6 +313,14 @@ class _LobpcgState:
             torch.as_tensor(self.values, dtype=dtype, device=self.block.device),
             self.block.to(dtype), "lobpcg", nit,
         )
+
+
+def _column_scale(block):
+    return 1.0 / block.norm(dim=0).clamp_min(torch.finfo(block.dtype).tiny)
+
+
+def _unit_columns(block):
+    return block * _column_scale(block)
 
 
 def _ritz(gram, projected, k, eps):

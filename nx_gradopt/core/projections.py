@@ -25,11 +25,14 @@ def project_onto_capped_simplex(y, capacity, total, *, iterations=100):
     :math:`\theta` at which the sum is ``total`` (a monotone scalar equation, solved by
     bisection); requires :math:`\sum_i c_i \ge \text{total}`.
     """
-    low = float((y - capacity).min())
-    high = float(y.max())
+    # The bisection reads a sum at every step: on the host (one copy of y and c) rather
+    # than a hundred waits for a GPU.
+    host_y, host_capacity = y.to("cpu", torch.float64), capacity.to("cpu", torch.float64)
+    low = float((host_y - host_capacity).min())
+    high = float(host_y.max())
     for _ in range(iterations):
         middle = 0.5 * (low + high)
-        if float(torch.minimum((y - middle).clamp_min(0), capacity).sum()) > total:
+        if float(torch.minimum((host_y - middle).clamp_min(0), host_capacity).sum()) > total:
             low = middle
         else:
             high = middle

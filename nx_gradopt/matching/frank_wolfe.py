@@ -93,11 +93,19 @@ def frank_wolfe(problem, start, *, sign, method, max_iter, tol):
             vertex = np.ones(len(ids), dtype=bool)
         R = Q - P
         product_r = problem.apply(R)
-        b, a, length = _numpy(torch.stack([
+        # One read-back per iteration: the step's coefficients, and what the norms of P and
+        # of P - origin after the step need (expanded in the step length, known only here).
+        away = P - origin
+        b, a, length_sq, away_sq, away_r, p_sq, p_r = _numpy(torch.stack([
             (score * R).sum(dim=(1, 2)),
             sign * (product_r * R).sum(dim=(1, 2)),
-            torch.linalg.matrix_norm(R),
+            (R * R).sum(dim=(1, 2)),
+            (away * away).sum(dim=(1, 2)),
+            (away * R).sum(dim=(1, 2)),
+            (P * P).sum(dim=(1, 2)),
+            (P * R).sum(dim=(1, 2)),
         ]))
+        length = np.sqrt(length_sq)
         alpha = exact_step(a, b)
         vertex_value = value + b + a
         better = vertex & (vertex_value > best_value[ids])
@@ -114,12 +122,12 @@ def frank_wolfe(problem, start, *, sign, method, max_iter, tol):
         if not problem.symmetric:
             product_t += step * problem.apply_transposed(R)
         iterations[ids] += 1
+        # ||P + alpha R - origin|| and ||P + alpha R||, from the products read above.
+        moved = np.sqrt(np.maximum(away_sq + alpha * (2 * away_r + alpha * length_sq), 0.0))
         if method == "goat":
-            moved, size = _numpy(torch.stack([
-                torch.linalg.matrix_norm(P - origin), torch.linalg.matrix_norm(P)
-            ]))
+            size = np.sqrt(np.maximum(p_sq + alpha * (2 * p_r + alpha * length_sq), 0.0))
         else:
-            moved, size = _numpy(torch.linalg.matrix_norm(P - origin)), scale
+            size = scale
         done = ((alpha * length / size < tol) & (moved / scale >= tol)) | ((alpha == 0) & vertex)
         if done.any():
             converged[ids[done]] = True
@@ -147,20 +155,25 @@ def _transport_direction(score, P):
     not an ascent direction, the linear-assignment vertex is used instead: Frank–Wolfe's own
     direction, whose failure to ascend means P is stationary.
 
-    Returns the directions and which of them are vertices (a NumPy mask).
+    Returns the directions and which of them are vertices (a NumPy mask). The masks are
+    decided on the host and applied by index, so that no boolean mask waits for the device.
     """
-    k = P.shape[0]
+    k, device = P.shape[0], P.device
     flat = score.reshape(k, -1)
     spread = flat.amax(dim=1) - flat.amin(dim=1)
-    soft = spread > 1e-12 * flat.abs().amax(dim=1)
+    soft = _numpy(spread > 1e-12 * flat.abs().amax(dim=1))
     Q = torch.empty_like(P)
-    if bool(soft.any()):
+    ascends = np.zeros(k, dtype=bool)
+    if soft.any():
+        rows = torch.from_numpy(np.flatnonzero(soft)).to(device)
         plans, _ = sinkhorn_transport(
-            score[soft], spread[soft] / TRANSPORT_SHARPNESS, tol=SINKHORN_TOL
+            score[rows], spread[rows] / TRANSPORT_SHARPNESS, tol=SINKHORN_TOL
         )
-        Q[soft] = plans.to(P.dtype)
-    vertex = ~(soft & ((score * (Q - P)).sum(dim=(1, 2)) > 0))
-    if bool(vertex.any()):
-        perms = linear_assignment(score[vertex])
-        Q[vertex] = permutation_matrices(perms, device=P.device, dtype=P.dtype)
-    return Q, _numpy(vertex)
+        Q[rows] = plans.to(P.dtype)
+        ascends[soft] = _numpy((score[rows] * (Q[rows] - P[rows])).sum(dim=(1, 2)) > 0)
+    vertex = ~ascends
+    if vertex.any():
+        rows = torch.from_numpy(np.flatnonzero(vertex)).to(device)
+        perms = linear_assignment(score[rows])
+        Q[rows] = permutation_matrices(perms, device=device, dtype=P.dtype)
+    return Q, vertex
