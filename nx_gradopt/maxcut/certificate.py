@@ -22,6 +22,8 @@ import scipy.sparse as sp
 import scipy.sparse.linalg as spla
 import torch
 
+from ..core.sparse import scipy_to_torch_csr
+
 # Above this many nodes on the CPU, a sparse LDLᵀ (SuperLU with diagonal pivots) replaces dense
 # Cholesky: at 5 000 nodes they cost about the same on Gset graphs; beyond, dense grows as n³.
 DENSE_LIMIT = 3000
@@ -68,12 +70,7 @@ def is_positive_definite(S, shift, *, device=None):
         return int(info) == 0
     if on_gpu and n <= GPU_DENSE_LIMIT:
         # Sent sparse and densified on the device: m entries cross the bus, not n².
-        csr = shifted.tocsr()
-        dense = torch.sparse_csr_tensor(
-            torch.from_numpy(csr.indptr.astype(np.int64)),
-            torch.from_numpy(csr.indices.astype(np.int64)),
-            torch.from_numpy(csr.data), size=(n, n),
-        ).to(device).to_dense()
+        dense = scipy_to_torch_csr(shifted, device=device).to_dense()
         _, info = torch.linalg.cholesky_ex(dense)
         return int(info) == 0
     # Gaussian elimination without pivoting is LDLᵀ; on a positive definite matrix all pivots
