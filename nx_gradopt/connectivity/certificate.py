@@ -12,8 +12,8 @@ We take :math:`X = V Z V^\top` with :math:`V` (n, k) orthonormal vectors orthogo
 :math:`Z` solves a small semidefinite program, solved here by a barrier method; whatever
 :math:`Z` it returns, the bound is evaluated exactly, so an inexact solve only loosens it.
 
-Everything runs on the vectors' device in float64 whatever the working precision: a bound
-summed in float32 over 10^5 edges is off in its fourth digit, and the data are only m x k.
+Everything runs on the vectors' device in float64 whatever the working precision: a bound is
+a proof only if its sums are exact enough, and the data are only m x k.
 """
 
 import math

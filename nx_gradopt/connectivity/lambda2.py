@@ -91,6 +91,8 @@ def _maximize(problem, max_iter, tol, time_limit, eigen_method, runtime):
     state = {
         "k": min(n - 1, 6), "mu": None, "warm": None, "count": 0, "best": -math.inf,
         "weights": None, "pairs": None, "bound": math.inf, "history": [],
+        # The last and the best point's eigenvalues on the host, and the last λ₂.
+        "values": None, "best_values": None, "last": None,
     }
 
     def gap():

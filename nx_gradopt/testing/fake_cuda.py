@@ -91,7 +91,11 @@ def _call_site():
 
 
 class FakeCuda(TorchFunctionMode):
-    """The fake device (see the module docstring). Re-entrant use is not supported."""
+    """The fake device (see the module docstring). Re-entrant use is not supported.
+
+    While active, ``torch.cuda.is_available()`` is True and ``torch.cuda.synchronize`` counts
+    as a synchronisation; both are restored on exit.
+    """
 
     def __init__(self):
         super().__init__()
@@ -108,13 +112,16 @@ class FakeCuda(TorchFunctionMode):
     # Counting ---------------------------------------------------------------------------
 
     def total_syncs(self):
+        """Host synchronisations counted so far, all call sites together."""
         return sum(self.syncs.values())
 
     def reset_counts(self):
+        """Start counting synchronisations and bytes afresh (the tensors stay on the device)."""
         for counter in (self.syncs, self.to_device, self.to_host):
             counter.clear()
 
     def is_fake(self, tensor):
+        """Whether ``tensor`` lives on the fake device."""
         return tensor in self._on_device
 
     def _synchronize(self, device=None):
