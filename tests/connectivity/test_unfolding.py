@@ -59,3 +59,37 @@ def test_unfolding_needs_the_plain_budget_problem():
     problem = problem_of(nx.path_graph(4), capacity=torch.ones(3, dtype=torch.float64))
     with pytest.raises(ValueError, match="no capacities or base network"):
         next(unfolding_iterates(problem, *start_of(problem, k=2)))
+
+
+@pytest.mark.parametrize("on_device", [False, True], ids=["scipy-inner", "torch-inner"])
+def test_unfolding_on_a_gpu_reaches_the_grid_optimum(on_device, monkeypatch):
+    # Both inner solvers, on the fake CUDA device: SciPy's (small embeddings) and torch's
+    # L-BFGS on the device (large ones; forced here by lowering the size threshold).
+    from nx_gradopt.connectivity import unfolding
+    from nx_gradopt.testing import FakeCuda
+
+    if on_device:
+        monkeypatch.setattr(unfolding, "DEVICE_INNER_MIN_ENTRIES", 0)
+    optimum = 3.0 * grid_optimum_per_budget(6, 6)
+    with FakeCuda() as fake, single_threaded_blas():
+        problem = problem_of(nx.grid_2d_graph(6, 6), budget=3.0)
+        problem = type(problem)(
+            problem.n, problem.u.to("cuda"), problem.v.to("cuda"), problem.budget
+        )
+        weights, value, vectors, mixing = start_of(_on_cpu_problem(problem))
+        steps = unfolding_iterates(problem, weights.to("cuda"), value, vectors.to("cuda"),
+                                   mixing.to("cuda"))
+        iterates = list(itertools.islice(steps, 10))
+        copied = sum(fake.to_host.values())
+        assert all(weights.is_cuda for weights, _ in iterates)
+    for weights, bound in iterates:
+        assert bound >= optimum * (1 - 1e-9)
+    assert bound <= optimum * (1 + 1e-3)
+    cpu_problem = _on_cpu_problem(problem)
+    assert numpy_lambda2(cpu_problem, weights.cpu()) >= optimum * (1 - 1e-3)
+    if on_device:  # no embedding crosses the bus: only scalars and the final weights
+        assert copied < 100 * problem.n * 8, fake.to_host
+
+
+def _on_cpu_problem(problem):
+    return type(problem)(problem.n, problem.u.cpu(), problem.v.cpu(), problem.budget)
