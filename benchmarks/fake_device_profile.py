@@ -64,13 +64,13 @@ def main():
     rng = np.random.default_rng(0)
     for u, v in W.edges:
         W.edges[u, v]["weight"] = rng.uniform(0.1, 10)
-    reference = nx.algebraic_connectivity(W, backend="gradopt", device="cpu")
+    reference = nx.algebraic_connectivity(W, backend="gradopt", seed=0, device="cpu")
     for dtype in ("float64", "float32"):
         with warnings.catch_warnings(record=True) as caught, FakeCuda():
             warnings.simplefilter("always", ConvergenceWarning)
-            path = nx.algebraic_connectivity(nx.path_graph(n), backend="gradopt",
+            path = nx.algebraic_connectivity(nx.path_graph(n), backend="gradopt", seed=0,
                                              device="cuda", dtype=dtype)
-            weighted = nx.algebraic_connectivity(W, backend="gradopt", device="cuda",
+            weighted = nx.algebraic_connectivity(W, backend="gradopt", seed=0, device="cuda",
                                                  dtype=dtype)
         warned = "warned" if caught else "no warning"
         print(f"  {dtype}: path({n}) {abs(path / exact - 1):.1e} ({warned}); weighted "

@@ -4,7 +4,9 @@ import pytest
 import torch
 
 from nx_gradopt.config import device_and_dtype, runtime
-from nx_gradopt.core.runtime import Runtime, resolve_device, resolve_dtype, torch_generator
+from nx_gradopt.core.runtime import (
+    Runtime, randn, resolve_device, resolve_dtype, torch_generator,
+)
 
 
 def test_config_defaults_and_validation():
@@ -65,7 +67,8 @@ def test_runtime_resolves_once_and_draws_on_the_cpu():
     resolved = Runtime.resolve("cpu", "float32", 5)
     assert (resolved.device, resolved.dtype) == (torch.device("cpu"), torch.float32)
     assert resolved.generator.device.type == "cpu"
-    draws = resolved.randn(4, 2)
+    draws = randn((4, 2), generator=resolved.generator, device=resolved.device,
+                  dtype=resolved.dtype)
     assert draws.shape == (4, 2) and draws.dtype == torch.float32
     # The same draws as float64 ones made with the same seed, rounded: the precision does
     # not change the random stream.

@@ -47,34 +47,36 @@ class EdgeBudget:
         return self.capacity.to(torch.float64).clamp_max(self.budget)
 
     @cached_property
+    def all_edges(self):
+        """(u, v) of every edge with a weight: the candidate edges, then the base network's."""
+        if self.base_w is None:
+            return self.u, self.v
+        return torch.cat([self.u, self.base_u]), torch.cat([self.v, self.base_v])
+
+    def all_weights(self, weights):
+        """``weights`` of the candidate edges followed by the base network's, as in
+        :attr:`all_edges`."""
+        if self.base_w is None:
+            return weights
+        return torch.cat([weights, self.base_w.to(weights.dtype)])
+
+    @cached_property
     def host_edges(self):
-        """(u, v) as NumPy arrays on the host, candidate edges then the base network's."""
-        u, v = self.u, self.v
-        if self.base_w is not None:
-            u, v = torch.cat([u, self.base_u]), torch.cat([v, self.base_v])
+        """:attr:`all_edges` as NumPy arrays on the host."""
+        u, v = self.all_edges
         return u.cpu().numpy(), v.cpu().numpy()
 
     @cached_property
     def _pattern(self):
-        if self.base_w is None:
-            return LaplacianPattern(self.n, self.u, self.v)
-        return LaplacianPattern(
-            self.n, torch.cat([self.u, self.base_u]), torch.cat([self.v, self.base_v])
-        )
+        return LaplacianPattern(self.n, *self.all_edges)
 
     def laplacian(self, weights):
         """Sparse CSR :math:`L_0 + L(w)`."""
-        if self.base_w is not None:
-            weights = torch.cat([weights, self.base_w.to(weights.dtype)])
-        return self._pattern(weights)
+        return self._pattern(self.all_weights(weights))
 
     def dense_laplacian(self, weights):
         """Dense :math:`L_0 + L(w)`, differentiable in ``weights`` (for autograd objectives)."""
-        u, v, w = self.u, self.v, weights
-        if self.base_w is not None:
-            u = torch.cat([u, self.base_u])
-            v = torch.cat([v, self.base_v])
-            w = torch.cat([w, self.base_w.to(weights.dtype)])
+        (u, v), w = self.all_edges, self.all_weights(weights)
         adjacency = torch.zeros(self.n, self.n, device=w.device, dtype=w.dtype)
         adjacency = adjacency.index_put((u, v), w, accumulate=True)
         adjacency = adjacency.index_put((v, u), w, accumulate=True)

@@ -171,28 +171,18 @@ def _shift_invert(matrix, k, null_vector, tol, x0, max_iter, seed):
         maxiter=max_iter or max(1000, 10 * n),
     )
     vectors = torch.as_tensor(vectors, dtype=matrix.dtype, device=matrix.device)
-    return _rayleigh_ritz(matrix, vectors, null_vector, "shift_invert")
+    return _rayleigh_ritz(matrix, vectors, null_vector)
 
 
-def _rayleigh_ritz(matrix, basis, null_vector, method, nit=0):
-    """Best approximations within span(basis): more accurate eigenvalues than the inverse's."""
-    basis = _orthonormal(_project_out(basis, null_vector))
-    projected = basis.T @ (matrix @ basis)
-    values, coefficients = torch.linalg.eigh(0.5 * (projected + projected.T))
-    return EigenPairs(values, basis @ coefficients, method, nit)
-
-
-def _orthonormal(block):
-    """An orthonormal basis of span(block) by SVQB (Stathopoulos & Wu 2002), dropping
-    directions the block does not really span, so ill-conditioned LOBPCG blocks stay stable."""
-    scale = block.norm(dim=0).clamp_min(torch.finfo(block.dtype).tiny)
-    block = block / scale
-    for _ in range(2):  # a second pass restores orthogonality lost to rounding
-        gram = block.T @ block
-        values, vectors = torch.linalg.eigh(0.5 * (gram + gram.T))
-        keep = values > values.max() * torch.finfo(block.dtype).eps * block.shape[1] * 10
-        block = block @ (vectors[:, keep] * values[keep].rsqrt())
-    return block
+def _rayleigh_ritz(matrix, basis, null_vector):
+    """Shift-invert's final step: the best approximations within span(basis), more accurate
+    eigenvalues than the inverse's (the host-side Rayleigh-Ritz of LOBPCG's steps)."""
+    basis = _project_out(basis, null_vector)
+    gram, projected, _ = _read_back(basis, matrix @ basis)
+    values, coefficients = _ritz(gram, projected, basis.shape[1], torch.finfo(basis.dtype).eps)
+    mix = torch.as_tensor(coefficients, dtype=basis.dtype, device=basis.device)
+    return EigenPairs(torch.as_tensor(values, dtype=basis.dtype, device=basis.device),
+                      basis @ mix, "shift_invert")
 
 
 def _lobpcg(matrix, k, null_vector, tol, x0, max_iter, seed):
@@ -297,21 +287,18 @@ class _LobpcgState:
                 parts.append((previous - block @ overlap) * scale)
                 images.append((previous_image - image @ overlap) * scale)
         basis, basis_image = torch.cat(parts, dim=1), torch.cat(images, dim=1)
-        width = basis.shape[1]
-        small = [(basis.T @ basis).reshape(-1), (basis.T @ basis_image).reshape(-1)]
-        if residual is not None:
-            small.append(residual.norm(dim=0))
-        host = torch.cat(small).to("cpu", torch.float64).numpy()
-        gram = host[: width * width].reshape(width, width)
-        projected = host[width * width: 2 * width * width].reshape(width, width)
-        norms = host[2 * width * width:] if residual is not None else np.full(k, np.inf)
+        extra = () if residual is None else (residual.norm(dim=0),)
+        gram, projected, norms = _read_back(basis, basis_image, *extra)
+        if residual is None:
+            norms = np.full(k, np.inf)
         measured = self.values if self.values is not None else np.zeros(k)
         self.values, coefficients = _ritz(gram, projected, k, torch.finfo(self.dtype).eps)
         mix = torch.as_tensor(coefficients, dtype=self.dtype, device=block.device)
         # Re-projected every step so that rounding cannot bring the null vector back.
         self.block = _project_out(basis @ mix, self.null_vector)
         self.image = basis_image @ mix
-        if width > k:  # the step's direction: the new block's part outside the old block
+        if basis.shape[1] > k:
+            # The step's direction: the new block's part outside the old block.
             self.previous = (basis[:, k:] @ mix[k:], basis_image[:, k:] @ mix[k:])
         return measured, norms
 
@@ -320,6 +307,17 @@ class _LobpcgState:
             torch.as_tensor(self.values, dtype=dtype, device=self.block.device),
             self.block.to(dtype), "lobpcg", nit,
         )
+
+
+def _read_back(basis, image, *vectors):
+    """S^T S, S^T L S (S = basis, L S = image) and ``vectors``, in one copy to the host, as
+    float64 NumPy: the single wait of a Rayleigh-Ritz step."""
+    width = basis.shape[1]
+    square = width * width
+    host = torch.cat([(basis.T @ basis).reshape(-1), (basis.T @ image).reshape(-1), *vectors])
+    host = host.to("cpu", torch.float64).numpy()
+    return (host[:square].reshape(width, width), host[square:2 * square].reshape(width, width),
+            host[2 * square:])
 
 
 def _column_scale(block):

@@ -107,10 +107,6 @@ class Runtime:
         :func:`torch_generator`)."""
         return cls(resolve_device(device), resolve_dtype(dtype), torch_generator(seed))
 
-    def randn(self, *shape):
-        """Standard normal draws on the device, in the working precision."""
-        return randn(shape, generator=self.generator, device=self.device, dtype=self.dtype)
-
 
 _blas_lock = threading.Lock()
 _blas_users = 0
