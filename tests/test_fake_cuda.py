@@ -10,7 +10,7 @@ import pytest
 import torch
 
 from nx_gradopt.core.results import ConvergenceWarning
-from nx_gradopt.testing import DeviceRuleError, FakeCuda
+from nx_gradopt.testing import DeviceRuleError, FakeCuda, FakeCudaGenerator
 
 
 def test_device_tensors_report_cuda_and_keep_their_data():
@@ -37,9 +37,11 @@ def test_device_tensors_report_cuda_and_keep_their_data():
         lambda x, cpu: np.asarray(x),
         lambda x, cpu: torch.randn(4, generator=torch.Generator().manual_seed(0), device="cuda"),
         lambda x, cpu: x.normal_(generator=torch.Generator().manual_seed(0)),
+        lambda x, cpu: torch.randn(4, generator=FakeCudaGenerator().manual_seed(0)),
+        lambda x, cpu: cpu.normal_(generator=FakeCudaGenerator().manual_seed(0)),
     ],
     ids=["add", "cat", "matmul", "index_add", "numpy", "asarray", "cpu-generator-draw",
-         "cpu-generator-in-place"],
+         "cpu-generator-in-place", "cuda-generator-cpu-draw", "cuda-generator-cpu-in-place"],
 )
 def test_cuda_rules_are_enforced(operation):
     with FakeCuda():
@@ -59,6 +61,9 @@ def test_what_cuda_allows_is_allowed():
         cpu = torch.ones(4)
         moved = cpu.to("cuda")
         assert moved.is_cuda and not cpu.is_cuda  # the source stays on the host
+        generator = FakeCudaGenerator().manual_seed(0)
+        assert torch.randn(4, generator=generator, device="cuda").is_cuda
+        x.normal_(generator=generator)
 
 
 def test_synchronisations_and_bytes_are_counted():
@@ -121,3 +126,26 @@ def test_float32_lobpcg_matches_float64_on_a_grid(k):
         pairs = smallest_eigenpairs(L.float(), k, null_vector=u.float(), method="lobpcg", seed=0)
     # Before: 2.6e-4 relative off in float32 (an absolute test). Now 1e-6.
     np.testing.assert_allclose(pairs.values.double().numpy(), expected, rtol=1e-6)
+
+
+def test_a_users_cuda_generator_seeds_every_family():
+    # The generator was used for CPU draws, which CUDA refuses: every family crashed when
+    # seeded with a CUDA generator. Now one draw from it seeds a CPU generator, so the same
+    # generator state gives the same answer, and the generator advances.
+    G = nx.gnm_random_graph(40, 120, seed=1)
+    H = nx.relabel_nodes(G, {i: (7 * i) % 40 for i in range(40)})
+    calls = {
+        "lambda2": lambda seed: nx.optimize_algebraic_connectivity(
+            G, 40.0, seed=seed, device="cuda", max_iter=5
+        ).graph["algebraic_connectivity"],
+        "graph_match": lambda seed: nx.graph_match(G, H, seed=seed, device="cuda"),
+        "max_cut": lambda seed: nx.max_cut_sdp(G, seed=seed, device="cuda"),
+    }
+    with FakeCuda():
+        for name, call in calls.items():
+            generator = FakeCudaGenerator().manual_seed(5)
+            first = call(generator)
+            assert call(FakeCudaGenerator().manual_seed(5)) == first, name
+            assert not torch.equal(
+                generator.get_state(), FakeCudaGenerator().manual_seed(5).get_state()
+            ), name

@@ -57,7 +57,8 @@ def smallest_eigenpairs(
     null_vector : torch.Tensor, optional
         Unit vector to deflate.
     method : {"auto", "dense", "shift_invert", "lobpcg"}
-        "auto": dense for small n, else shift-invert on the CPU and LOBPCG elsewhere.
+        "auto": dense for small n, else shift-invert on the CPU and LOBPCG elsewhere. Any
+        method is dense when 3k reaches the dimension left (the iterative subspaces do not fit).
     tol : float, optional
         Relative residual tolerance of the iterative methods (default: ``finfo.eps ** 0.5``;
         for LOBPCG, whose test is relative to each eigenvalue, at least 1e-6, which puts the
@@ -86,8 +87,13 @@ def smallest_eigenpairs(
             # iterations per evaluation at sqrt(eps64), 68 at 1e-6 (62 with the old absolute
             # test, which meant 2.4e-5 relative there).
             tol = max(tol, 1e-6)
-    if method == "auto":
-        if n <= DENSE_MAX_NODES or 3 * k >= available:
+    if 3 * k >= available:
+        # The iterative methods' 3k-column subspaces do not fit: LOBPCG's block then lost
+        # rank and returned a zero Fiedler vector of a triangle in 16 of 300 calls. SciPy's
+        # lobpcg turns to a dense solver likewise.
+        method = "dense"
+    elif method == "auto":
+        if n <= DENSE_MAX_NODES:
             method = "dense"
         elif matrix.device.type == "cpu":
             method = "shift_invert"

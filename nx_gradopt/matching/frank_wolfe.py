@@ -19,8 +19,8 @@ METHODS = ("faq", "goat")
 
 # GOAT's temperature is the gradient's spread (max - min) divided by this: large enough that the
 # plan is nearly a permutation where the gradient is decisive (at the barycenter of correlated
-# Erdős–Rényi pairs 30 stalled and 100-300 recovered the alignment), and small enough that the
-# Sinkhorn kernel spans at most 300 e-folds (float64 safe).
+# Erdős–Rényi pairs 30 stalled and 100-300 recovered the alignment), and no sharper, since
+# Sinkhorn's iterations grow with the sharpness.
 TRANSPORT_SHARPNESS = 200.0
 # Sinkhorn stops when the plan's column sums are within this of 1: a direction need not be
 # exact, and 1e-3 took up to 1000 iterations per step at n = 2000 where 1e-2 takes 10-180.

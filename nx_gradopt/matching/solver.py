@@ -265,11 +265,11 @@ def _starts(n_init, m, runtime):
             (len(interior), m, m), generator=runtime.generator, dtype=torch.float64
         )
         balanced, _ = sinkhorn_transport(
-            uniform.to(device).log(), torch.ones(len(interior), device=device), tol=1e-3
+            uniform.to(device=device, dtype=runtime.dtype).log(),
+            torch.ones(len(interior), device=device, dtype=runtime.dtype),
+            tol=1e-3,
         )
-        starts[torch.tensor(interior, device=device)] = ((balanced + 1.0 / m) / 2).to(
-            runtime.dtype
-        )
+        starts[torch.tensor(interior, device=device)] = (balanced + 1.0 / m) / 2
     return starts
 
 

@@ -7,8 +7,8 @@ moved there) keeps real CPU data, so data-dependent loops run and answers can be
 - reports ``device.type == "cuda"`` and ``is_cuda``, so the code takes its GPU branches;
 - enforces CUDA's rules: an operation mixing device tensors with CPU tensors raises, except
   0-dim CPU scalars, CPU index tensors in indexing, and explicit copies; ``.numpy()`` and
-  ``np.asarray`` of a device tensor raise; a CPU generator drawing directly on the device
-  raises;
+  ``np.asarray`` of a device tensor raise; a generator drawing on another device type than
+  its own raises (a CUDA one is a :class:`FakeCudaGenerator`);
 - counts host synchronisations (``item``, ``float``, ``bool``, ``tolist``, copies to the host,
   boolean masks, ``nonzero``, the error checks of ``eigh``/``solve``/``cholesky``) and bytes
   copied each way, per call site in ``nx_gradopt`` (``fake.syncs``, ``fake.to_device``,
@@ -54,6 +54,15 @@ _PROPERTIES = {
 
 class DeviceRuleError(RuntimeError):
     """What CUDA would have raised."""
+
+
+class FakeCudaGenerator(torch.Generator):
+    """A CPU generator that reports ``device == cuda:0``: a user's CUDA generator, as
+    :class:`FakeCuda` sees it (torch cannot make a real one without CUDA)."""
+
+    @property
+    def device(self):
+        return torch.device("cuda", 0)
 
 
 def _is_cuda(device):
@@ -164,9 +173,10 @@ class FakeCuda(TorchFunctionMode):
         if func in _COPIES:
             return self._copy(func, args, kwargs)
         if not fake:
+            self._check_generator(kwargs.get("generator"), "cpu")
             return func(*args, **kwargs)
         self._check_mixing(func, args, inputs)
-        self._check_generator(kwargs.get("generator"))
+        self._check_generator(kwargs.get("generator"), "cuda")
         if func in _SYNCING or (func in _SIZED and kwargs.get("output_size") is None) or (
             func is _TENSOR.__getitem__
             and any(t.dtype == torch.bool for t in _tensors(args[1:]))
@@ -199,8 +209,8 @@ class FakeCuda(TorchFunctionMode):
                 other = kwargs.pop("other")
                 target = "cuda" if other in self._on_device else "cpu"
                 kwargs["dtype"] = other.dtype
-        if target == "cuda":
-            self._check_generator(kwargs.get("generator"))
+        if target is not None:
+            self._check_generator(kwargs.get("generator"), target)
         return target, args, kwargs
 
     def _transfer(self, func, args, kwargs, target, inputs):
@@ -247,10 +257,11 @@ class FakeCuda(TorchFunctionMode):
             )
 
     @staticmethod
-    def _check_generator(generator):
-        if generator is not None and generator.device.type != "cuda":
+    def _check_generator(generator, device_type):
+        """A generator draws only on its own device type."""
+        if generator is not None and generator.device.type != device_type:
             raise DeviceRuleError(
-                f"Expected a 'cuda' device type for generator but found "
+                f"Expected a '{device_type}' device type for generator but found "
                 f"'{generator.device.type}'"
             )
 

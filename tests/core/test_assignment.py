@@ -1,0 +1,80 @@
+import math
+
+import numpy as np
+import ot
+import pytest
+import torch
+
+from nx_gradopt.core import assignment
+from nx_gradopt.core.assignment import sinkhorn_transport
+
+
+def _plans(scores, reg, device, dtype, tol):
+    plans, _ = sinkhorn_transport(
+        torch.tensor(scores, dtype=dtype, device=device),
+        torch.tensor(reg, dtype=dtype, device=device),
+        tol=tol,
+        max_iter=100_000,
+    )
+    assert plans.dtype == dtype and plans.device.type == torch.device(device).type
+    return plans.cpu().double().numpy()
+
+
+@pytest.mark.parametrize("dtype", [torch.float64, torch.float32])
+def test_sinkhorn_matches_pot(device, dtype):
+    rng = np.random.default_rng(0)
+    scores = rng.standard_normal((2, 40, 40))
+    reg = np.ptp(scores, axis=(1, 2)) / 20
+    ones = np.ones(40)
+    for score, eps, plan in zip(scores, reg, _plans(scores, reg, device, dtype, 1e-6)):
+        reference = ot.sinkhorn(ones, ones, -score, eps, method="sinkhorn_log", stopThr=1e-10)
+        assert np.abs(plan - reference).sum() / 40 < 1e-5
+
+
+def assert_entropic_plan(score, eps, plan, tol):
+    """The entropic plan is the unique one with unit marginals of the form
+    exp(S / eps + a_i + b_j): check both."""
+    n = len(score)
+    assert np.all(plan >= 0)
+    np.testing.assert_allclose(plan.sum(axis=1), 1.0, atol=1e-5)
+    np.testing.assert_allclose(plan.sum(axis=0), 1.0, atol=tol)
+    weighty = plan > 1e-6
+    log_ratio = np.where(weighty, np.log(np.where(weighty, plan, 1.0)) - score / eps, 0.0)
+    for i in range(n):
+        for l in range(i):
+            common = weighty[i] & weighty[l]
+            if common.sum() > 1:
+                assert np.ptp(log_ratio[i, common] - log_ratio[l, common]) < 1e-3
+
+
+@pytest.mark.parametrize("dtype", [torch.float64, torch.float32])
+def test_sharp_sinkhorn_plans_satisfy_the_optimality_conditions(device, dtype):
+    # Scores spanning 150 temperatures put kernel entries below float32's range (e^-87): the
+    # kernel exp((S - max S) / reg) of the float64-only solver had whole columns of zeros in
+    # float32. POT's log-domain solver needs minutes here, hence the optimality conditions.
+    # Sharp plans converge slowly: this seed and size take 2 530 iterations.
+    scores = np.random.default_rng(0).standard_normal((1, 30, 30))
+    reg = np.ptp(scores, axis=(1, 2)) / 150
+    for score, eps, plan in zip(scores, reg, _plans(scores, reg, device, dtype, 1e-4)):
+        assert_entropic_plan(score, eps, plan, 1e-4)
+
+
+def test_sinkhorn_recovers_from_float32_overflow(monkeypatch):
+    # Never seen in GOAT (absorption keeps the scalings within e^+-30), so forced: without
+    # absorption, scores spanning 5 000 temperatures overflow float32's scalings (e^88).
+    monkeypatch.setattr(assignment, "ABSORB_EFOLDS", math.inf)
+    scores = np.random.default_rng(0).standard_normal((1, 12, 12))
+    reg = np.ptp(scores, axis=(1, 2)) / 5000
+    plan = _plans(scores, reg, "cpu", torch.float32, 1e-4)[0]
+    assert_entropic_plan(scores[0], reg[0], plan, 1e-4)
+
+
+def test_sinkhorn_stops_at_its_tolerance():
+    scores = torch.tensor(np.random.default_rng(1).standard_normal((1, 30, 30)))
+    loose, loose_iterations = sinkhorn_transport(scores, torch.tensor([0.1]), tol=1e-2)
+    tight, tight_iterations = sinkhorn_transport(
+        scores, torch.tensor([0.1]), tol=1e-8, max_iter=100_000
+    )
+    assert loose_iterations < tight_iterations
+    assert float((loose.sum(dim=1) - 1).abs().max()) < 1e-2
+    assert float((tight.sum(dim=1) - 1).abs().max()) < 1e-8
