@@ -1,4 +1,6 @@
 import networkx as nx
+import random
+
 import numpy as np
 import pytest
 import torch
@@ -49,6 +51,7 @@ def test_seed_semantics():
         draw(torch_generator(np.random.default_rng(3))),
         draw(torch_generator(np.random.default_rng(3))),
     )
+    assert torch.equal(draw(torch_generator(random.Random(3))), draw(torch_generator(random.Random(3))))
     # None draws from NumPy's global RNG, as NetworkX does; its state is restored afterwards
     # so that later tests see the global RNG as they would without this one.
     saved = np.random.get_state()

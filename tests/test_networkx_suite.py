@@ -13,6 +13,7 @@ SUITE = [
     "networkx.linalg.tests.test_algebraic_connectivity",
     "networkx.linalg.tests.test_spectrum",
     "networkx.linalg.tests.test_laplacian",
+    "networkx.algorithms.approximation.tests.test_maxcut",
 ]
 DISTANCE = "networkx.algorithms.tests.test_distance_measures"
 # Each allowed xfail says why; anything else that xfails or fails breaks this test.

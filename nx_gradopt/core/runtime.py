@@ -6,6 +6,7 @@ and passes it to the kernel; kernels never pick a device or a seed themselves.
 
 import contextlib
 import numbers
+import random
 import threading
 from dataclasses import dataclass
 
@@ -53,7 +54,8 @@ def torch_generator(seed):
     """A CPU ``torch.Generator`` from a seed with NetworkX semantics.
 
     ``seed`` may be None (draw from NumPy's global RNG, as NetworkX does), an int, a
-    ``numpy.random.RandomState``, a ``numpy.random.Generator`` or a ``torch.Generator``.
+    ``random.Random``, a ``numpy.random.RandomState``, a ``numpy.random.Generator`` or a
+    ``torch.Generator``.
     Draw on the CPU and move to the device, so a seed gives the same start everywhere.
     """
     if isinstance(seed, torch.Generator):
@@ -64,10 +66,15 @@ def torch_generator(seed):
         seed = int(torch.randint(0, 2**62, (1,), generator=seed, device=seed.device))
     if seed is None:
         seed = np.random.mtrand._rand
+    if isinstance(seed, random.Random):  # NetworkX's py_random_state accepts these too
+        seed = seed.getrandbits(63)
     if isinstance(seed, bool) or not isinstance(
         seed, (numbers.Integral, np.random.RandomState, np.random.Generator)
     ):
-        raise ValueError(f"`seed` must be None, an int, a RandomState or a Generator; got {seed!r}")
+        raise ValueError(
+            "`seed` must be None, an int, a random.Random, a numpy RandomState or Generator, "
+            f"or a torch.Generator; got {seed!r}"
+        )
     if isinstance(seed, np.random.RandomState):
         seed = int(seed.randint(0, 2**31 - 1))
     elif isinstance(seed, np.random.Generator):

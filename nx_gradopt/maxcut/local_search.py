@@ -222,3 +222,32 @@ class BreakoutSearch:
             *self.csr, self.x, self.g, self.tabu_until, self.best_x, self.floats, self.ints,
             moves, self.eps, self.improving, self.where,
         )
+
+
+@njit(cache=True, nogil=True)
+def _first_best(g, order):
+    """The first node of ``order`` whose gain is the largest (Python's ``max`` over it)."""
+    best = order[0]
+    for k in range(1, order.shape[0]):
+        if g[order[k]] > g[best]:
+            best = order[k]
+    return best
+
+
+def one_exchange(indptr, indices, data, x, shuffle, eps):
+    """NetworkX's ``one_exchange`` from the spins ``x`` (changed in place): flip the node of
+    largest gain until none gains more than ``eps``, ties going to the first node of the
+    node list after ``shuffle`` (the caller's ``seed.shuffle``), as NetworkX does, so the same seed flips the same nodes and leaves the seed in the same
+    state. NetworkX recomputes every node's cut in Python at every step (O(n m) a step);
+    here a step is the shuffle and an O(n) compiled scan."""
+    n = x.shape[0]
+    g = gains(indptr, indices, data, x)
+    while True:
+        order = list(range(n))  # NetworkX shuffles a fresh node list at every step
+        shuffle(order)
+        if n == 0:
+            return
+        best = _first_best(g, np.array(order, dtype=np.int64))
+        if g[best] <= eps:
+            return
+        _flip(indptr, indices, data, x, g, best)

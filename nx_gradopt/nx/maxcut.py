@@ -28,19 +28,23 @@ _MAX_CUT_OPTIONS_DOC = r"""
     max_iter : int, optional (default=2000)
         Maximum number of Riemannian L-BFGS iterations on the SDP.
     time_limit : float or None, optional (default=None)
-        Wall-clock seconds for the whole call: the SDP uses at most 60% of it and the local
-        search the rest. None: the SDP runs to ``tol`` or ``max_iter`` and the search to
-        ``max_moves``.
+        The most wall-clock seconds the call may take (after NetworkX's conversion of G):
+        the SDP uses at most 60% of it and the local search the rest. None: the SDP runs to
+        ``tol`` or ``max_iter``. With or without it, the search stops as soon as its cut
+        reaches the certified bound (then the cut is a maximum cut; for integer weights,
+        the bound's floor), or when every chain has stagnated: gone ``200 n`` moves
+        (``10 000 n`` with a time limit), and as many moves as it took to find its best
+        cut, without finding a better one.
     max_moves : int or None, optional (default=None)
-        Local-search moves per chain. None: ``200 n`` without a time limit, unlimited (the
-        time limit decides) with one.
+        The most local-search moves per chain. None: no cap.
     chains : int or None, optional (default=None)
         Independent local-search chains run in parallel threads, the best cut kept; default
         one per available core, at most 8. Fix it (with ``seed`` and ``max_moves``, no time
         limit) for results that repeat across machines.
     seed : integer, random_state, or None (default)
         Indicator of random number generation state (start of the factorisation,
-        hyperplanes, search), with NetworkX's semantics.
+        hyperplanes, search), with NetworkX's semantics: an int, a ``random.Random``, a NumPy
+        ``RandomState`` or ``Generator``, or None (NumPy's global state).
     device : str or torch.device, optional
         Where the SDP is computed; the local search runs on the CPU.
     dtype : {'float64', 'float32'}, optional
@@ -53,8 +57,6 @@ _MAX_CUT_RAISES_DOC = """
     ------
     NetworkXNotImplemented
         If G is directed or a multigraph.
-    NetworkXError
-        If G has fewer than two nodes.
     TypeError
         If a weight is not a real number.
     ValueError
@@ -131,7 +133,7 @@ def max_cut_sdp_result(
     Parameters
     ----------
     G : NetworkX graph
-        Undirected, at least two nodes.
+        Undirected.
     MAX_CUT_OPTIONS
 
     Returns
@@ -147,7 +149,7 @@ def max_cut_sdp_result(
     Warns
     -----
     ConvergenceWarning
-        If the SDP stops before its bound is within ``tol``.
+        If the SDP stops before its bound is within ``tol``, or the call is interrupted.
 
     See Also
     --------
@@ -174,8 +176,6 @@ def max_cut_sdp_result(
     from ..maxcut import solve_max_cut
 
     n = len(G)
-    if n < 2:
-        raise nx.NetworkXError("graph has less than two nodes.")
     if rank is not None and (
         isinstance(rank, bool) or not isinstance(rank, numbers.Integral) or not 2 <= rank <= n
     ):
@@ -187,13 +187,27 @@ def max_cut_sdp_result(
     check_positive("chains", chains, integer=True, allow_none=True)
     runtime = resolve_runtime(device, dtype, seed)
     values = check_weights(G, weight)
+    if n < 2:  # no edge can cross; NetworkX's one_exchange returns a 0 cut as well
+        import numpy as np
+
+        return MaxCutSolution(
+            cut_value=0, partition=(set(G.nodes), set()), upper_bound=0.0, relative_gap=0.0,
+            sdp_value=0.0, sdp_certified=True, factor=np.ones((n, 1)), nodes=list(G.nodes),
+        )
     u, v = G.undirected_edges()
     w = values[G.row < G.col]
     result = solve_max_cut(
         n, u, v, w, rank=rank, tol=tol, max_iter=max_iter, time_limit=time_limit,
         max_moves=max_moves, chains=chains, runtime=runtime,
     )
-    if not result.converged:
+    if result.reason == "interrupted":
+        warnings.warn(
+            "max_cut_sdp was interrupted (KeyboardInterrupt): the best cut found so far is "
+            "returned, with a valid bound.",
+            ConvergenceWarning,
+            stacklevel=3,
+        )
+    elif not result.converged:
         warnings.warn(
             f"max_cut_sdp: the SDP stopped ({result.reason}) with its bound "
             f"{result.sdp_gap:.1e} (relative) above its value, more than tol={tol}; raise "
@@ -238,7 +252,7 @@ def max_cut_sdp(
     Parameters
     ----------
     G : NetworkX graph
-        Undirected, at least two nodes.
+        Undirected.
     MAX_CUT_OPTIONS
 
     Returns
@@ -254,7 +268,7 @@ def max_cut_sdp(
     -----
     ConvergenceWarning
         If the SDP stops (``max_iter`` or ``time_limit``) before its bound is within ``tol``;
-        the bound is still valid, only looser.
+        the bound is still valid, only looser. Also on Ctrl-C (see Notes).
 
     See Also
     --------
@@ -268,6 +282,15 @@ def max_cut_sdp(
     :math:`\delta` proven to satisfy :math:`\operatorname{Diag}(\mu) - L + \delta I \succ 0`
     by a Cholesky factorisation (with Rump's rounding margin): it holds whatever Y is.
     The local search is the breakout local search of Benlic and Hao [3]_.
+
+    Ctrl-C (KeyboardInterrupt) stops the call within a fraction of a second and returns the
+    best cut found so far, with a ConvergenceWarning and a valid bound (Gershgorin's when
+    the SDP itself was interrupted); a second Ctrl-C interrupts as usual.
+
+    ``weight`` defaults to ``"weight"``, unlike NetworkX's ``one_exchange`` (``None``): the
+    SDP and its bound are about the weighted cut, and an edge without the attribute weighs
+    1, so unweighted graphs are cut the same either way.
+    Graphs with fewer than two nodes have the empty cut, 0.
 
     References
     ----------
@@ -296,3 +319,72 @@ def max_cut_sdp(
         max_moves=max_moves, chains=chains, seed=seed, device=device, dtype=dtype,
     )
     return solution.cut_value, solution.partition
+
+
+def _cut_graph(G, weight):
+    """(SciPy CSR of the symmetric weights without self-loops, the cut-value converter):
+    cut values are ints where NetworkX's ``cut_size`` sums ints."""
+    import numpy as np
+    import scipy.sparse as sp
+
+    values = check_weights(G, weight)
+    u, v = G.undirected_edges()
+    w = values[G.row < G.col].numpy()
+    u, v, n = u.numpy(), v.numpy(), len(G)
+    matrix = sp.csr_array((np.r_[w, w], (np.r_[u, v], np.r_[v, u])), shape=(n, n))
+    matrix.sum_duplicates()
+    integral = weight is None or weight in G.integer_attributes
+
+    def cut_value(x):
+        crossing = x[u] != x[v]
+        if not crossing.any():
+            return 0  # NetworkX sums an empty boundary: the int 0
+        total = float(w[crossing].sum())
+        return int(round(total)) if integral else total
+
+    return matrix, cut_value
+
+
+def _partition(G, x, extra=()):
+    """NetworkX's ``(cut, G.nodes - cut)`` for spins x (+1 in the cut); ``extra`` are the
+    initial cut's elements that are not nodes of G, which NetworkX keeps in the cut."""
+    cut = {node for node, side in zip(G.nodes, x) if side > 0} | set(extra)
+    return cut, {node for node, side in zip(G.nodes, x) if side < 0}
+
+
+@networkx_function(
+    docs="The same greedy single-node exchanges, seeded and tie-broken as NetworkX's, "
+    "with each node's gain kept up to date in compiled code (Numba) instead of recomputing "
+    "every node's cut at every step.",
+    not_implemented_for=("directed", "multigraph"), extra_parameters={},
+)
+def one_exchange(G, initial_cut=None, seed=None, weight=None):
+    import numpy as np
+
+    from ..maxcut.local_search import one_exchange as exchange
+
+    matrix, cut_value = _cut_graph(G, weight)
+    cut = set() if initial_cut is None else set(initial_cut)
+    index = G.index
+    x = -np.ones(len(G))
+    for node in cut:
+        if node in index:
+            x[index[node]] = 1.0
+    # Flips that gain less than rounding are not flips: NetworkX compares two recomputed
+    # float sums, equal where the exact gain is 0.
+    eps = 1e-12 * float(np.abs(matrix.data).sum()) if matrix.nnz else 0.0
+    exchange(matrix.indptr.astype(np.int64), matrix.indices.astype(np.int64),
+             matrix.data.astype(np.float64), x, seed.shuffle, eps)
+    return cut_value(x), _partition(G, x, extra=(node for node in cut if node not in index))
+
+
+@networkx_function(
+    docs="NetworkX's draws; the cut value from the converted weights.",
+    not_implemented_for=("directed", "multigraph"), extra_parameters={},
+)
+def randomized_partitioning(G, seed=None, p=0.5, weight=None):
+    import numpy as np
+
+    _, cut_value = _cut_graph(G, weight)
+    x = np.array([1.0 if seed.random() < p else -1.0 for _ in G.nodes])
+    return cut_value(x), _partition(G, x)

@@ -1,6 +1,11 @@
 """nx.max_cut_sdp / max_cut_sdp_result against brute force, an independent SDP and Gset."""
 
 import csv
+import warnings
+import time
+import threading
+import signal
+import os
 import math
 import pathlib
 
@@ -13,6 +18,7 @@ from hypothesis import strategies as st
 import nx_gradopt
 from nx_gradopt import ConvergenceWarning
 from nx_gradopt.io import read_gset
+from nx_gradopt.maxcut import solver
 
 from .. import oracles
 from ..strategies import relabel, weighted_graphs
@@ -176,7 +182,6 @@ def test_gset_g11_bound_and_cut():
     [
         (nx.DiGraph([(0, 1)]), nx.NetworkXNotImplemented, "directed"),
         (nx.MultiGraph([(0, 1)]), nx.NetworkXNotImplemented, "multigraph"),
-        (nx.empty_graph(1), nx.NetworkXError, "less than two nodes"),
     ],
 )
 def test_bad_graphs(graph, error, match):
@@ -230,3 +235,90 @@ def test_input_graph_not_mutated():
     before = (nx.to_dict_of_dicts(G), dict(G.nodes(data=True)), dict(G.graph))
     nx.max_cut_sdp_result(G, seed=0)
     assert (nx.to_dict_of_dicts(G), dict(G.nodes(data=True)), dict(G.graph)) == before
+
+
+@pytest.mark.parametrize("n", [0, 1])
+def test_graphs_without_edges_to_cut(n):
+    # NetworkX's one_exchange returns a 0 cut here; so do we, S holding the first node.
+    G = nx.empty_graph(n)
+    assert nx.max_cut_sdp(G) == (0, (set(G), set()))
+    solution = nx.max_cut_sdp_result(G)
+    assert solution.upper_bound == 0 and solution.relative_gap == 0 and solution.sdp_certified
+
+
+def test_a_python_random_seed_repeats():
+    import random
+
+    G = nx.gnm_random_graph(40, 120, seed=3)
+    first = nx.max_cut_sdp(G, seed=random.Random(5), chains=1, max_moves=2000)
+    assert nx.max_cut_sdp(G, seed=random.Random(5), chains=1, max_moves=2000) == first
+
+
+def test_time_limit_is_a_cap_when_the_cut_is_proven_maximum():
+    # The SDP bound of a path is its edge count, which a bipartite cut reaches: the search
+    # stops at once, however long the limit (it used to run to the limit).
+    start = time.perf_counter()
+    solution = nx.max_cut_sdp_result(nx.path_graph(4), time_limit=1e300, seed=0)
+    assert solution.cut_value == 3 and time.perf_counter() - start < 5
+
+
+def test_the_search_stops_when_it_stagnates(monkeypatch):
+    # A random graph's SDP bound stays above its maximum cut (an odd cycle's floor does not:
+    # it proves the cycle's cut maximum), so only stagnation can end this search, long before
+    # the limit; and the stall length decides how long.
+    G = nx.gnm_random_graph(60, 300, seed=1)
+    moves, short = {}, solver.STALL_MOVES_PER_NODE_TIMED
+    for stall in (short, 10 * short):
+        monkeypatch.setattr(solver, "STALL_MOVES_PER_NODE_TIMED", stall)
+        start = time.perf_counter()
+        solution = nx.max_cut_sdp_result(G, time_limit=600, seed=0, chains=1)
+        assert time.perf_counter() - start < 60
+        assert math.floor(solution.upper_bound) > solution.cut_value
+        assert solution.cut_value == nx.cut_size(G, *solution.partition)
+        moves[stall] = solution.moves
+        assert moves[stall] >= stall * len(G)
+    assert moves[10 * short] > 5 * moves[short]
+
+
+def test_time_limit_is_kept():
+    G = nx.random_regular_graph(3, 3000, seed=1)
+    limit = 2.0
+    start = time.perf_counter()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        nx.max_cut_sdp(G, time_limit=limit, seed=0)
+    # A few percent over on an idle machine (the last slice, rounding, the final descent);
+    # the margin is for a shared CI machine.
+    assert time.perf_counter() - start < 1.5 * limit
+
+
+def _interrupt_after(seconds):
+    timer = threading.Timer(seconds, os.kill, (os.getpid(), signal.SIGINT))
+    timer.start()
+    return timer
+
+
+@pytest.mark.parametrize("when", [0.5, 3.0], ids=["during-sdp", "during-search"])
+def test_ctrl_c_returns_the_best_cut_so_far(when):
+    G = nx.random_regular_graph(3, 20000, seed=1) if when < 1 else nx.random_regular_graph(
+        3, 2000, seed=1
+    )
+    start = time.perf_counter()
+    timer = _interrupt_after(when)
+    try:
+        with pytest.warns(ConvergenceWarning, match="interrupted"):
+            solution = nx.max_cut_sdp_result(G, time_limit=120, seed=0)
+    except KeyboardInterrupt:
+        pytest.fail("the KeyboardInterrupt escaped max_cut_sdp_result")
+    finally:
+        timer.cancel()
+    assert time.perf_counter() - start < when + 10
+    if when < 1:  # stopped in the SDP: no certificate, no search
+        assert not solution.sdp_certified and solution.moves == 0
+    else:
+        assert solution.moves > 0
+    S, T = solution.partition
+    assert S | T == set(G) and not S & T
+    assert solution.cut_value == nx.cut_size(G, S, T)
+    assert solution.upper_bound >= solution.cut_value
+    assert solution.cut_value >= G.number_of_edges() / 2  # better than a random cut
