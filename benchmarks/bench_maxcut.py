@@ -1,6 +1,6 @@
 """Max-cut on Gset: nx-gradopt's max_cut_sdp against NetworkX's one_exchange, in one run.
 
-    python benchmarks/bench_maxcut.py [FOLDER] [--time-limit 9.5] [--quick-time-limit 0.1]
+    python benchmarks/bench_maxcut.py [FOLDER] [--time-limit 9.5|none] [--quick-time-limit 0.1]
         [--one-exchange-limit 120]
         [--seeds 0] [--instances G1,G11] [--output benchmarks/results/maxcut.json]
 
@@ -8,7 +8,8 @@ FOLDER holds Gset/rudy files (default ../shared/data/gset) and, optionally, a
 ``best_known.csv`` (columns ``instance`` and ``best_known``), so the full G1-G81 set can be run.
 For each instance and seed it reports:
 
-- ``max_cut_sdp`` with ``time_limit`` (the whole call, conversion included): cut / best known,
+- ``max_cut_sdp`` with ``time_limit`` (the whole call, conversion included; ``none``: the
+  default call, which stops when the search stagnates): cut / best known,
   certified upper bound / published SDP value, whether the SDP was certified, wall time;
 - a quick run (``time_limit=--quick-time-limit``, 0.1 s by default: a shorter SDP, no
   certificate, a short search) and its time;
@@ -87,7 +88,10 @@ def ours(G, seed, **options):
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("folder", nargs="?", type=pathlib.Path, default=DEFAULT_FOLDER)
-    parser.add_argument("--time-limit", type=float, default=9.5)
+    parser.add_argument(
+        "--time-limit", type=lambda text: None if text == "none" else float(text), default=9.5,
+        help="seconds per call, or 'none' for the default stopping rule",
+    )
     parser.add_argument("--quick-time-limit", type=float, default=0.1)
     parser.add_argument("--one-exchange-limit", type=float, default=120.0)
     parser.add_argument("--seeds", default="0")

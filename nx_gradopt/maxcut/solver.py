@@ -209,9 +209,8 @@ def _breakout_searches(
     A chain stops after ``budget`` moves, at ``deadline``, when it stagnates (no better cut
     for ``max(stall_per_node * n, moves until its best cut)`` moves; its own move count
     decides, so a seed repeats), or when any chain reaches ``optimum`` (a cut proven maximum
-    by the certified bound). Ctrl-C stops every chain at its next slice and is re-raised
-    after they have stopped, with the searches kept: the caller returns the best cut.
-    Returns (searches, interrupted).
+    by the certified bound). Ctrl-C stops every chain at the end of its slice and is not
+    re-raised: the caller returns the best cut. Returns (searches, interrupted).
     """
     n = len(starts[0])
     seeds = torch.randint(0, 2**62, (chains,), generator=generator).tolist()
