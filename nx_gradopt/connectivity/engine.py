@@ -116,7 +116,10 @@ def optimize_edge_weights(
     reason, converged = "", False
 
     def value_and_gradient(w):
-        if time_limit is not None and time.perf_counter() - start_time > time_limit:
+        # The first evaluation (the uniform start) always runs: however short the time
+        # limit, there are feasible weights to return.
+        out_of_time = time_limit is not None and time.perf_counter() - start_time > time_limit
+        if out_of_time and best["count"] > 0:
             raise StopOptimization(f"time limit {time_limit:g} s reached")
         if best["count"] >= max_iter:
             raise StopOptimization(f"max_iter={max_iter} evaluations reached")

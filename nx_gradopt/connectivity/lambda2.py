@@ -104,7 +104,10 @@ def _maximize(problem, max_iter, tol, time_limit, eigen_method, runtime):
             raise StopOptimization(f"certified relative gap {gap():.2e} <= tol={tol:g}")
         if state["count"] >= max_iter:
             raise StopOptimization(f"max_iter={max_iter} reached (gap {gap():.2e} > tol={tol:g})")
-        if time_limit is not None and time.perf_counter() - start_time > time_limit:
+        # The first evaluation (the uniform start) always runs: however short the time
+        # limit, there are feasible weights to return.
+        out_of_time = time_limit is not None and time.perf_counter() - start_time > time_limit
+        if out_of_time and state["count"] > 0:
             raise StopOptimization(f"time limit {time_limit:g} s reached (gap {gap():.2e})")
 
     def soft_min(values):

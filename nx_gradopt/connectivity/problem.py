@@ -10,6 +10,7 @@ on top of an optional fixed base network (edges ``base_u, base_v`` with weights 
 whose weights stay. The Laplacian of a weighting is :math:`L_0 + L(w)`.
 """
 
+import dataclasses
 from dataclasses import dataclass
 from functools import cached_property
 
@@ -38,6 +39,15 @@ class EdgeBudget:
     @property
     def m(self):
         return self.u.numel()
+
+    def scaled(self, factor):
+        """The same problem with the budget, capacities and base weights times ``factor``:
+        λ₂ and the Laplacian scale by ``factor``, the Kirchhoff index by ``1 / factor``."""
+        return dataclasses.replace(
+            self, budget=self.budget * factor,
+            capacity=None if self.capacity is None else self.capacity * factor,
+            base_w=None if self.base_w is None else self.base_w * factor,
+        )
 
     @property
     def caps(self):

@@ -237,9 +237,10 @@ def _first_best(g, order):
 def one_exchange(indptr, indices, data, x, shuffle, eps):
     """NetworkX's ``one_exchange`` from the spins ``x`` (changed in place): flip the node of
     largest gain until none gains more than ``eps``, ties going to the first node of the
-    node list after ``shuffle`` (the caller's ``seed.shuffle``), as NetworkX does, so the same seed flips the same nodes and leaves the seed in the same
-    state. NetworkX recomputes every node's cut in Python at every step (O(n m) a step);
-    here a step is the shuffle and an O(n) compiled scan."""
+    node list after ``shuffle`` (the caller's ``seed.shuffle``, on a fresh list at every
+    step as NetworkX does), so the same seed flips the same nodes and leaves the seed in the
+    same state. NetworkX recomputes every node's cut in Python at every step (O(n m) a
+    step); here a step is the shuffle and an O(n) compiled scan."""
     n = x.shape[0]
     g = gains(indptr, indices, data, x)
     while True:

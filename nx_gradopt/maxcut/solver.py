@@ -112,10 +112,31 @@ def solve_sdp(
     """
     n = adjacency.shape[0]
     device = adjacency.device
-    total_degree = float(matrix.data.sum())
     optimizer = ObliqueLBFGS(adjacency, random_point(
         n, rank, generator=generator, device=device, dtype=adjacency.dtype,
     ))
+    try:
+        return _iterate_and_certify(
+            optimizer, matrix, tol=tol, max_iter=max_iter, deadline=deadline,
+            generator=generator, certificate_deadline=certificate_deadline,
+        )
+    except KeyboardInterrupt:
+        # Ctrl-C, in an iteration or a factorisation: the current factor, bounded by
+        # Gershgorin's shift (no factorisation), which holds for any factor.
+        primal = (float(matrix.data.sum()) - float(optimizer.rowdot.to(torch.float64).sum())) / 4
+        shift = certificate.gershgorin_shift(certificate.slack_matrix(matrix, optimizer.rowdot))
+        return optimizer.Y, primal, primal + n * shift / 4, False, optimizer.iterations, \
+            "interrupted"
+
+
+def _iterate_and_certify(
+    optimizer, matrix, *, tol, max_iter, deadline, generator, certificate_deadline
+):
+    """solve_sdp's loop: L-BFGS iterations, with certificate checks between them."""
+    adjacency = optimizer.adjacency
+    n = adjacency.shape[0]
+    device = adjacency.device
+    total_degree = float(matrix.data.sum())
     # The gap is relative to the SDP value, or to a quarter of the total absolute weight
     # when that is larger (mostly negative weights: the SDP value may be 0).
     gap_scale = float(np.abs(matrix.data).sum()) / 8  # each edge is stored twice
@@ -131,20 +152,14 @@ def solve_sdp(
     # The Lanczos start of the eigen-estimates follows the user's seed without drawing from
     # the generator (the draws of the factor, roundings and search stay as they were).
     eigen_seed = generator.initial_seed()
-    interrupted = False
     while True:
         stuck = False
-        try:
-            while optimizer.iterations < min(next_check, max_iter):
-                if not optimizer.step():
-                    stuck = True
-                    break
-                if time.perf_counter() > deadline:
-                    break
-        except KeyboardInterrupt:
-            # Ctrl-C: bound the current factor without a factorisation and return it.
-            interrupted, stuck, deadline = True, False, -math.inf
-            certificate_deadline = -math.inf
+        while optimizer.iterations < min(next_check, max_iter):
+            if not optimizer.step():
+                stuck = True
+                break
+            if time.perf_counter() > deadline:
+                break
         # Summed in float64 from the same λ the slack matrix is built from: the bound
         # ¼ Σ ν_i is proven for those numbers, and a float32 sum of 10⁴ of them is not.
         primal = (total_degree - float(optimizer.rowdot.to(torch.float64).sum())) / 4
@@ -174,7 +189,7 @@ def solve_sdp(
         out_of_time = time.perf_counter() > deadline
         if stuck or out_of_time or optimizer.iterations >= max_iter:
             if out_of_time:
-                reason = "interrupted" if interrupted else "time limit"
+                reason = "time limit"
                 start = 4 * target  # no time for an eigenvalue estimate
             else:
                 estimate, _ = certificate.smallest_eigenpair(S, seed=eigen_seed)
@@ -309,7 +324,10 @@ def solve_max_cut(
         reason = "interrupted"
     return MaxCutResult(
         x=torch.from_numpy(x), fun=value, nit=nit, converged=certified, reason=reason,
-        upper_bound=max(bound, value), time=time.perf_counter() - start, sdp_value=primal,
+        # No cut weighs more than the positive weights together, which beats a Gershgorin
+        # fallback on some graphs (33 700 against 30 000 on a cubic graph of 20 000 nodes).
+        upper_bound=max(min(bound, float(w.clamp_min(0).sum())), value),
+        time=time.perf_counter() - start, sdp_value=primal,
         factor=Y.to("cpu", torch.float64), moves=sum(chain.moves for chain in searches),
         sdp_time=sdp_time,
     )

@@ -166,8 +166,12 @@ def optimize_algebraic_connectivity(
         G, budget, capacity=capacity, base_weight=base_weight,
         candidate_edges=candidate_edges, device=runtime.device,
     )
+    # λ₂ is 1-homogeneous in the weights: solved at a mean weight of 1 (budget m, where the
+    # solver was tuned) and rescaled, so that any budget gives the same weights up to scale.
+    scale = problem.budget / problem.m
+    unit = problem.scaled(1 / scale)
     result = maximize_algebraic_connectivity(
-        problem, max_iter=max_iter, tol=tol, time_limit=time_limit, runtime=runtime,
+        unit, max_iter=max_iter, tol=tol, time_limit=time_limit, runtime=runtime,
     )
     if not result.converged:
         warnings.warn(
@@ -176,19 +180,20 @@ def optimize_algebraic_connectivity(
             ConvergenceWarning,
             stacklevel=3,
         )
-    weights = result.x.to("cpu", torch.float64)
-    # λ₂ of exactly the weights returned, in float64 whatever the working precision.
-    cpu_problem = _on_cpu(problem)
-    n = problem.n
+    # λ₂ of exactly the weights returned, in float64 whatever the working precision (at the
+    # unit scale, then rescaled: a tiny budget's Laplacian would drown in the null-vector lift).
+    n, cpu_problem = problem.n, _on_cpu(problem)
+    unit_weights = result.x.to("cpu", torch.float64)
     with single_threaded_blas():
         final = smallest_eigenpairs(
-            cpu_problem.laplacian(weights), 1,
+            cpu_problem.scaled(1 / scale).laplacian(unit_weights), 1,
             null_vector=torch.full((n,), n**-0.5, dtype=torch.float64),
             seed=runtime.generator,
         )
-    lambda2 = float(final.values[0])
+    lambda2 = float(final.values[0]) * scale
+    weights = unit_weights * scale
     H = _weighted_graph(G, cpu_problem, pairs, weights, weight)
-    upper_bound = max(result.upper_bound, lambda2)
+    upper_bound = max(result.upper_bound * scale, lambda2)
     H.graph.update(
         algebraic_connectivity=lambda2,
         upper_bound=upper_bound,
@@ -286,10 +291,12 @@ def optimize_edge_weights(
                 f"`objective` must be a callable or one of {sorted(OBJECTIVES)}; "
                 f"got {objective!r}"
             )
-        maximize = OBJECTIVES[objective]
+        maximize, degree = OBJECTIVES[objective]
         objective = getattr(connectivity, objective)
     elif not callable(objective):
         raise ValueError(f"`objective` must be a callable or a name; got {objective!r}")
+    else:
+        degree = None
     maximize = check_bool("maximize", maximize)
     check_positive("max_iter", max_iter, integer=True)
     check_positive("time_limit", time_limit, allow_none=True)
@@ -300,8 +307,13 @@ def optimize_edge_weights(
         G, budget, capacity=capacity, base_weight=base_weight,
         candidate_edges=candidate_edges, device=runtime.device,
     )
+    # The built-in objectives are homogeneous in the weights (λ₂ of degree 1, the Kirchhoff
+    # index of degree -1): solved at a mean weight of 1 and rescaled. At budget 1e10 the
+    # Kirchhoff index came out negative, at 1e20 the inverse failed; a callable is solved
+    # as given.
+    scale = problem.budget / problem.m if degree is not None else 1.0
     result = connectivity.optimize_edge_weights(
-        problem, objective, maximize=maximize, max_iter=max_iter,
+        problem.scaled(1 / scale), objective, maximize=maximize, max_iter=max_iter,
         time_limit=time_limit, runtime=runtime,
     )
     if not result.converged:
@@ -311,19 +323,21 @@ def optimize_edge_weights(
             ConvergenceWarning,
             stacklevel=3,
         )
-    weights = result.x.to("cpu", torch.float64)
+    weights = result.x.to("cpu", torch.float64) * scale
     H = _weighted_graph(G, _on_cpu(problem), pairs, weights, weight)
     H.graph.update(
-        objective=result.fun, iterations=result.nit, converged=result.converged,
+        objective=result.fun * scale ** (degree or 0), iterations=result.nit,
+        converged=result.converged,
         time=result.time,
     )
     return H
 
 
-# The built-in objectives of optimize_edge_weights, and whether each is maximised.
+# The built-in objectives of optimize_edge_weights: whether each is maximised, and its degree
+# of homogeneity in the weights.
 OBJECTIVES = {
-    "algebraic_connectivity": True,
-    "total_effective_resistance": False,
+    "algebraic_connectivity": (True, 1),
+    "total_effective_resistance": (False, -1),
 }
 
 

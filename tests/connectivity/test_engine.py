@@ -2,6 +2,7 @@ import networkx as nx
 import pytest
 import torch
 
+from nx_gradopt import ConvergenceWarning
 from nx_gradopt.connectivity import (
     EdgeBudget,
     algebraic_connectivity,
@@ -62,3 +63,52 @@ def test_capacities_are_bounds():
     assert float(result.x[1]) == pytest.approx(0.5, rel=1e-6)
     assert float(result.x.sum()) == pytest.approx(3.0, rel=1e-12)
     assert float(result.x[0]) == pytest.approx(1.25, rel=1e-4)
+
+
+@pytest.mark.parametrize(
+    "call",
+    [
+        lambda G: nx.optimize_algebraic_connectivity(G, 40.0, time_limit=1e-9),
+        lambda G: nx.optimize_algebraic_connectivity(G, 40.0, time_limit=1e-9, capacity=2.0),
+        lambda G: nx.optimize_edge_weights(
+            G, "total_effective_resistance", 40.0, time_limit=1e-9
+        ),
+    ],
+    ids=["lambda2", "lambda2-capacity", "engine"],
+)
+def test_a_time_limit_too_short_for_one_step_returns_feasible_weights(call):
+    # It raised AttributeError ('NoneType' object has no attribute 'dtype'): no evaluation
+    # had run, so there were no best weights. The uniform start is now always evaluated.
+    G = nx.grid_2d_graph(5, 5)
+    with pytest.warns(ConvergenceWarning, match="time limit"):
+        H = call(G)
+    weights = [w for _, _, w in H.edges(data="weight")]
+    assert sum(weights) == pytest.approx(40.0) and min(weights) >= 0
+    assert H.graph["iterations"] == 1 and not H.graph["converged"]
+    if "upper_bound" in H.graph:
+        reference = nx.algebraic_connectivity(H, weight="weight", tol=1e-12)
+        assert H.graph["algebraic_connectivity"] == pytest.approx(reference, rel=1e-9)
+        assert H.graph["upper_bound"] >= reference
+
+
+@pytest.mark.parametrize("budget", [1e-300, 1e-6, 1.0, 1e10, 1e20, 1e300])
+def test_the_built_in_objectives_are_scale_invariant(budget):
+    # Kirchhoff index of a tree: sum_e s_e (n - s_e) / w_e, minimised by w_e ~ sqrt(s_e (n - s_e))
+    # at (sum_e sqrt(s_e (n - s_e)))^2 / budget; lambda_2 of a path is maximised by
+    # w_e ~ s_e (n - s_e) (Fiedler). At budget 1e10 the Kirchhoff index came out negative and
+    # at 1e20 or 1e-300 the inverse failed; now the problem is solved at a mean weight of 1.
+    n = 7
+    G = nx.path_graph(n)
+    roots = [(s * (n - s)) ** 0.5 for s in range(1, n)]
+    H = nx.optimize_edge_weights(G, "total_effective_resistance", budget)
+    assert H.graph["converged"]
+    assert H.graph["objective"] == pytest.approx(sum(roots) ** 2 / budget, rel=1e-8)
+    weights = [H[s - 1][s]["weight"] for s in range(1, n)]
+    assert weights == pytest.approx([budget * r / sum(roots) for r in roots], rel=1e-4)
+
+    H = nx.optimize_algebraic_connectivity(G, budget, seed=0)
+    fiedler = [s * (n - s) for s in range(1, n)]
+    weights = [H[s - 1][s]["weight"] for s in range(1, n)]
+    assert weights == pytest.approx([budget * f / sum(fiedler) for f in fiedler], rel=1e-3)
+    assert H.graph["upper_bound"] >= H.graph["algebraic_connectivity"] > 0
+    assert H.graph["relative_gap"] <= 1e-3
