@@ -66,8 +66,14 @@ def _one_exchange(path, seed, queue):
 
 def one_exchange(path, seed, limit):
     """(cut, seconds) or (None, limit) if it did not finish in time."""
+    return within(_one_exchange, (path, seed), limit)
+
+
+def within(target, args, limit):
+    """What ``target(*args, queue)`` puts on the queue, run in a subprocess killed after
+    ``limit`` seconds: then (None, limit)."""
     queue = multiprocessing.Queue()
-    process = multiprocessing.Process(target=_one_exchange, args=(path, seed, queue))
+    process = multiprocessing.Process(target=target, args=(*args, queue))
     process.start()
     process.join(limit)
     if process.is_alive():

@@ -10,7 +10,6 @@ them; the random graphs are generated.
 """
 
 import argparse
-import multiprocessing
 import pathlib
 import time
 import warnings
@@ -19,6 +18,8 @@ import networkx as nx
 
 import nx_gradopt  # noqa: F401
 from nx_gradopt.io import read_gset
+
+from bench_maxcut import within  # run as a script: benchmarks/ is on the path
 
 HERE = pathlib.Path(__file__).resolve().parent
 
@@ -43,15 +44,7 @@ def _networkx(G, queue):
 
 def networkx_within(G, limit):
     """NetworkX's (result, seconds), or (None, limit) when it did not finish."""
-    queue = multiprocessing.Queue()
-    process = multiprocessing.Process(target=_networkx, args=(G, queue))
-    process.start()
-    process.join(limit)
-    if process.is_alive():
-        process.terminate()
-        process.join()
-        return None, limit
-    return queue.get()
+    return within(_networkx, (G,), limit)
 
 
 def main():
