@@ -34,7 +34,8 @@ _MAX_CUT_OPTIONS_DOC = r"""
         reaches the certified bound (then the cut is a maximum cut; for integer weights,
         the bound's floor), or when every chain has stagnated: gone ``200 n`` moves
         (``10 000 n`` with a time limit), and as many moves as it took to find its best
-        cut, without finding a better one.
+        cut, without finding a better one. Without a time limit a chain also stops when
+        doubling its moves gained less than 0.2% of its cut.
     max_moves : int or None, optional (default=None)
         The most local-search moves per chain. None: no cap.
     chains : int or None, optional (default=None)

@@ -280,6 +280,22 @@ def test_the_search_stops_when_it_stagnates(monkeypatch):
     assert moves[10 * short] > 5 * moves[short]
 
 
+def test_without_a_time_limit_diminishing_returns_stop_the_search(monkeypatch):
+    # A doubling of the moves must gain MIN_GAIN_PER_DOUBLING of the cut; at 1.0 (double the
+    # cut) no chain can, so each stops at its first milestone, stall * n moves. With a time
+    # limit the rule is off and the same chain, which improved after its start, runs on to
+    # stagnation (measured: 60 017 moves against 75 017).
+    G = nx.gnm_random_graph(300, 1500, seed=1)
+    monkeypatch.setattr(solver, "MIN_GAIN_PER_DOUBLING", 1.0)
+    monkeypatch.setattr(solver, "STALL_MOVES_PER_NODE", 200)
+    monkeypatch.setattr(solver, "STALL_MOVES_PER_NODE_TIMED", 200)
+    stall = 200 * len(G)
+    untimed = nx.max_cut_sdp_result(G, seed=0, chains=1)
+    assert stall <= untimed.moves <= stall + stall // 4
+    timed = nx.max_cut_sdp_result(G, seed=0, chains=1, time_limit=600)
+    assert timed.moves > untimed.moves + stall // 8
+
+
 def test_time_limit_is_kept():
     G = nx.random_regular_graph(3, 3000, seed=1)
     limit = 2.0
