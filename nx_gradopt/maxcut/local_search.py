@@ -17,6 +17,7 @@ search returned to the same optimum.
 """
 
 import numpy as np
+import scipy.sparse as sp
 from numba import njit
 
 # BLS parameters from Benlic & Hao (2013), Table 1, as fractions of n where they scale.
@@ -29,6 +30,17 @@ TENURE_MIN = 3  # tabu tenure drawn in [TENURE_MIN, n / 10]
 # Layout of the search state carried between calls (the caller stops by time between calls).
 _CUT, _BEST, _PREVIOUS = 0, 1, 2  # float slots
 _MOVE, _STALLED, _JUMP, _RNG = 0, 1, 2, 3  # integer slots
+
+
+def symmetric_csr(n, u, v, w):
+    """The weights of edges (u[k], v[k]) as a symmetric float64 SciPy CSR matrix (both
+    directions, duplicates summed, int64 indices): the form every search here takes."""
+    matrix = sp.coo_matrix((np.r_[w, w], (np.r_[u, v], np.r_[v, u])), shape=(n, n)).tocsr()
+    matrix.sum_duplicates()
+    matrix.indptr = matrix.indptr.astype(np.int64)
+    matrix.indices = matrix.indices.astype(np.int64)
+    matrix.data = matrix.data.astype(np.float64, copy=False)
+    return matrix
 
 
 @njit(cache=True, nogil=True)

@@ -8,13 +8,12 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 import numpy as np
-import scipy.sparse as sp
 import torch
 
 from ..core.results import OptimizationResult
 from ..core.sparse import scipy_to_torch_csr
 from . import certificate
-from .local_search import BreakoutSearch, cut_value, descend, gains
+from .local_search import BreakoutSearch, cut_value, descend, gains, symmetric_csr
 from .oblique import ObliqueLBFGS, add_rank, random_point
 from .rounding import hyperplane_cuts
 
@@ -96,11 +95,7 @@ def _adjacency(n, u, v, w, device, dtype):
     """Symmetric adjacency (both directions, duplicates summed), built once: a torch CSR
     tensor for the iterations and a float64 SciPy CSR matrix (int64 indices) for the
     certificate and the compiled local search."""
-    u, v, w = u.cpu().numpy(), v.cpu().numpy(), w.cpu().numpy()
-    matrix = sp.coo_matrix((np.r_[w, w], (np.r_[u, v], np.r_[v, u])), shape=(n, n)).tocsr()
-    matrix.sum_duplicates()
-    matrix.indptr = matrix.indptr.astype(np.int64)
-    matrix.indices = matrix.indices.astype(np.int64)
+    matrix = symmetric_csr(n, u.cpu().numpy(), v.cpu().numpy(), w.cpu().numpy())
     return scipy_to_torch_csr(matrix, device=device, dtype=dtype), matrix
 
 

@@ -325,15 +325,13 @@ def max_cut_sdp(
 def _cut_graph(G, weight):
     """(SciPy CSR of the symmetric weights without self-loops, the cut-value converter):
     cut values are ints where NetworkX's ``cut_size`` sums ints."""
-    import numpy as np
-    import scipy.sparse as sp
+    from ..maxcut.local_search import symmetric_csr
 
     values = check_weights(G, weight)
     u, v = G.undirected_edges()
     w = values[G.row < G.col].numpy()
-    u, v, n = u.numpy(), v.numpy(), len(G)
-    matrix = sp.csr_array((np.r_[w, w], (np.r_[u, v], np.r_[v, u])), shape=(n, n))
-    matrix.sum_duplicates()
+    u, v = u.numpy(), v.numpy()
+    matrix = symmetric_csr(len(G), u, v, w)
     integral = weight is None or weight in G.integer_attributes
 
     def cut_value(x):
@@ -374,8 +372,7 @@ def one_exchange(G, initial_cut=None, seed=None, weight=None):
     # Flips that gain less than rounding are not flips: NetworkX compares two recomputed
     # float sums, equal where the exact gain is 0.
     eps = 1e-12 * float(np.abs(matrix.data).sum()) if matrix.nnz else 0.0
-    exchange(matrix.indptr.astype(np.int64), matrix.indices.astype(np.int64),
-             matrix.data.astype(np.float64), x, seed.shuffle, eps)
+    exchange(matrix.indptr, matrix.indices, matrix.data, x, seed.shuffle, eps)
     return cut_value(x), _partition(G, x, extra=(node for node in cut if node not in index))
 
 
