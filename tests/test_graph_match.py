@@ -144,7 +144,15 @@ def test_minimising_is_a_qap():
         (lambda: nx.graph_match(nx.path_graph(3), nx.path_graph(3), seeds=[(0, 1), (0, 2)]),
          ValueError, "`seeds` maps node 0 of G1 twice"),
         (lambda: nx.graph_match(nx.path_graph(3), nx.path_graph(3), method="hungarian"),
-         ValueError, r"`method` must be one of \('faq', 'goat'\); got 'hungarian'"),
+         ValueError, r"`method` must be one of \('faq', 'goat', '2opt'\); got 'hungarian'"),
+        (lambda: nx.graph_match(nx.path_graph(3), nx.path_graph(3), seeds=((0, 1), (1, 2))),
+         ValueError, r"`seeds`=\(\(0, 1\), \(1, 2\)\) is ambiguous"),
+        (lambda: nx.graph_match(nx.path_graph(3), nx.path_graph(3), init={0: 5}), ValueError,
+         "`init` names 5, which is not a node of G2"),
+        (lambda: nx.graph_match(nx.path_graph(3), nx.path_graph(3), seeds={0: 1}, init={0: 2}),
+         ValueError, "`init` names a node that `seeds` fixes already"),
+        (lambda: nx.graph_match(nx.path_graph(3), nx.path_graph(3), init_perturbation=-0.1),
+         ValueError, "`init_perturbation` must be a number from 0 to 1; got -0.1"),
         (lambda: nx.graph_match(nx.Graph([(0, 1, {"weight": "heavy"})]), nx.path_graph(2)),
          TypeError, "must be a real number; got 'heavy'"),
         (lambda: nx.graph_match(nx.Graph([(0, 1, {"weight": float("nan")})]),
@@ -169,3 +177,54 @@ def test_weight_none_and_missing_weights_count_one():
     assert nx.graph_match_result(G, H, weight=None).objective == 4.0
     assert nx.graph_match_result(G, H).objective == 12.0
     assert np.isclose(nx.graph_match_result(G, H).objective, objective(G, H, nx.graph_match(G, H)))
+
+
+def test_seeds_as_graspologic_columns_equal_seeds_as_pairs():
+    G = nx.gnp_random_graph(30, 0.2, seed=5)
+    H, truth = shuffled_relabelled_copy(G, random.Random(5))
+    firsts = [0, 1, 2]
+    by_columns = nx.graph_match(G, H, seeds=(firsts, [truth[u] for u in firsts]), seed=0)
+    by_pairs = nx.graph_match(G, H, seeds={u: truth[u] for u in firsts}, seed=0)
+    assert by_columns == by_pairs
+    assert all(by_columns[u] == truth[u] for u in firsts)
+
+
+def test_init_the_truth_is_kept_and_a_wrong_guess_can_move():
+    # A correlated pair where the barycenter start fails (FAQ) and the planted map is better
+    # than what it finds: started from the truth, FAQ stays at least as good as the truth.
+    rng = np.random.default_rng(8)
+    n = 80
+    parent = nx.gnp_random_graph(n, 0.3, seed=8)
+    G1 = nx.Graph((u, v) for u, v in parent.edges if rng.random() < 0.7)
+    G1.add_nodes_from(parent)
+    G2 = nx.Graph((u, v) for u, v in parent.edges if rng.random() < 0.7)
+    G2.add_nodes_from(parent)
+    H, truth = shuffled_relabelled_copy(G2, random.Random(8))
+    planted = objective(G1, H, truth)
+    from_truth = nx.graph_match_result(G1, H, method="faq", init=truth, local_search=False)
+    assert from_truth.objective >= planted
+    # A guess for a few nodes only, pointing them wrongly, is not kept when it costs.
+    wrong = {0: truth[1], 1: truth[0]}
+    moved = nx.graph_match(G1, H, method="faq", init={**truth, **wrong})
+    assert objective(G1, H, moved) >= planted
+
+
+def test_2opt_on_networkx_graphs_is_swap_optimal():
+    G = nx.gnp_random_graph(12, 0.4, seed=9)
+    H, _ = shuffled_relabelled_copy(nx.gnp_random_graph(12, 0.4, seed=10), random.Random(9))
+    result = nx.graph_match_result(G, H, method="2opt", n_init=2, seed=0)
+    mapping = result.mapping
+    assert result.objective == objective(G, H, mapping)
+    nodes = list(G)
+    for i, u in enumerate(nodes):
+        for v in nodes[i + 1:]:
+            swapped = {**mapping, u: mapping[v], v: mapping[u]}
+            assert objective(G, H, swapped) <= result.objective
+
+
+def test_huge_weights_on_one_graph_are_solved_not_refused():
+    G = nx.gnp_random_graph(25, 0.3, seed=11)
+    for u, v in G.edges:
+        G[u][v]["weight"] = 1e300
+    H, truth = shuffled_relabelled_copy(nx.gnp_random_graph(25, 0.3, seed=11), random.Random(11))
+    assert nx.graph_match(G, H, weight="weight") == nx.graph_match(G, H, weight=None) == truth

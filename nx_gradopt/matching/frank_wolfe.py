@@ -22,6 +22,13 @@ METHODS = ("faq", "goat")
 # Erdős–Rényi pairs 30 stalled and 100-300 recovered the alignment), and no sharper, since
 # Sinkhorn's iterations grow with the sharpness.
 TRANSPORT_SHARPNESS = 200.0
+# ... or a typical row's lead (the median over rows of max - mean) divided by this, when that is
+# smaller. The spread is set by the few largest entries, the products of hub degrees: on a
+# correlated pair of 5000 nodes (p = 0.01, rho = 0.9) it was 100 times a typical row's lead by
+# the third step, the plan came out nearly uniform (row maxima 6e-4), the step was 1.7% of P
+# and GOAT stopped with 3.6% matched; at a tenth of the typical lead it went on to 100% in six
+# steps. On correlated Barabási–Albert pairs (n = 500) it lifted the match from 0.38 to 0.88.
+ROW_SHARPNESS = 10.0
 # Sinkhorn stops when the plan's column sums are within this of 1: a direction need not be
 # exact, and 1e-3 took up to 1000 iterations per step at n = 2000 where 1e-2 takes 10-180.
 SINKHORN_TOL = 1e-2
@@ -64,7 +71,11 @@ def frank_wolfe(problem, start, *, sign, method, max_iter, tol):
     k, m, _ = start.shape
     device, dtype = start.device, start.dtype
     scale = math.sqrt(m)
-    final = start.clone()
+    # Every (m, m) buffer counts at m = 10^4 (800 MB each in float64): ``start`` receives the
+    # final iterates (a start's row is written only when it leaves the batch, after which its
+    # origin is no longer read), the distance from the origin is expanded into inner
+    # products, and the step direction R is built in the direction's buffer.
+    final = start
     iterations = np.zeros(k, dtype=np.int64)
     converged = np.zeros(k, dtype=bool)
     best_vertex = np.tile(np.arange(m), (k, 1))
@@ -76,51 +87,54 @@ def frank_wolfe(problem, start, *, sign, method, max_iter, tol):
     P, origin = start.clone(), start
     product = problem.apply(P)
     product_t = product if problem.symmetric else problem.apply_transposed(P)
-    value = sign * (product * P).sum(dim=(1, 2))
+    value = sign * _inner(product, P)
     if linear is not None:
-        value += (linear * P).sum(dim=(1, 2))
+        value += _inner(linear.expand_as(P), P)
     value = _numpy(value)
     for _ in range(max_iter):
-        score = sign * (product + product_t)
+        score = torch.add(product, product_t).mul_(sign)
         if linear is not None:
             score += linear
         if method == "goat":
-            Q, vertex = _transport_direction(score, P)
+            Q, vertex, perms = _transport_direction(score, P)
         else:
             perms = linear_assignment(score)
             Q = permutation_matrices(perms, device=device, dtype=dtype)
             perms = perms.numpy()
             vertex = np.ones(len(ids), dtype=bool)
-        R = Q - P
+        R = Q.sub_(P)
+        del Q
+        slope = _inner(score, R)
+        del score  # before the product of R, which needs room for its own buffers
         product_r = problem.apply(R)
         # One read-back per iteration: the step's coefficients, and what the norms of P and
         # of P - origin after the step need (expanded in the step length, known only here).
-        away = P - origin
-        b, a, length_sq, away_sq, away_r, p_sq, p_r = _numpy(torch.stack([
-            (score * R).sum(dim=(1, 2)),
-            sign * (product_r * R).sum(dim=(1, 2)),
-            (R * R).sum(dim=(1, 2)),
-            (away * away).sum(dim=(1, 2)),
-            (away * R).sum(dim=(1, 2)),
-            (P * P).sum(dim=(1, 2)),
-            (P * R).sum(dim=(1, 2)),
+        b, a, length_sq, p_sq, p_r, o_sq, o_p, o_r = _numpy(torch.stack([
+            slope,
+            sign * _inner(product_r, R),
+            _inner(R, R),
+            _inner(P, P),
+            _inner(P, R),
+            _inner(origin, origin),
+            _inner(origin, P),
+            _inner(origin, R),
         ]))
+        away_sq, away_r = p_sq - 2 * o_p + o_sq, p_r - o_r
         length = np.sqrt(length_sq)
         alpha = exact_step(a, b)
         vertex_value = value + b + a
         better = vertex & (vertex_value > best_value[ids])
         if better.any():
             best_value[ids[better]] = vertex_value[better]
-            best_vertex[ids[better]] = (
-                perms[better] if method == "faq"
-                else _numpy(Q[torch.from_numpy(better).to(device)].argmax(dim=2))
-            )
+            best_vertex[ids[better]] = perms[better]
         value += alpha * (b + alpha * a)
         step = torch.from_numpy(alpha).to(device=device, dtype=dtype).view(-1, 1, 1)
-        P += step * R
-        product += step * product_r
+        P.addcmul_(step, R)
+        product.addcmul_(step, product_r)
+        del product_r
         if not problem.symmetric:
-            product_t += step * problem.apply_transposed(R)
+            product_t.addcmul_(step, problem.apply_transposed(R))
+        del R
         iterations[ids] += 1
         # ||P + alpha R - origin|| and ||P + alpha R||, from the products read above.
         moved = np.sqrt(np.maximum(away_sq + alpha * (2 * away_r + alpha * length_sq), 0.0))
@@ -147,33 +161,57 @@ def _numpy(tensor):
     return tensor.detach().cpu().numpy()
 
 
+def _inner(x, y):
+    """The inner products of two batches of matrices."""
+    # Not einsum, which needs no (m, m) product buffer but sums in another order: the step
+    # lengths then differ in the last bits, ties in the linear assignments break otherwise,
+    # and FAQ from the barycenter agreed with SciPy's on 9 of 14 QAPLIB instances, not 10+.
+    return (x * y).sum(dim=(1, 2))
+
+
 def _transport_direction(score, P):
     """GOAT's direction: a Sinkhorn plan, or a permutation where the plan cannot make progress.
 
-    The temperature follows the gradient's spread, so the plan is as sharp at the barycenter
+    The temperature follows the gradient's scale (its spread, or a typical row's lead where
+    a few hub entries make the spread large), so the plan is as sharp at the barycenter
     (where the gradient is nearly flat) as later on. Where the spread is zero, or the plan is
     not an ascent direction, the linear-assignment vertex is used instead: Frank–Wolfe's own
     direction, whose failure to ascend means P is stationary.
 
-    Returns the directions and which of them are vertices (a NumPy mask). The masks are
-    decided on the host and applied by index, so that no boolean mask waits for the device.
+    Returns the directions, which of them are vertices (a NumPy mask) and the vertices'
+    permutations (rows of a (k, m) array; the others are unset). The masks are decided on the
+    host and applied by index, so that no boolean mask waits for the device.
     """
     k, device = P.shape[0], P.device
     flat = score.reshape(k, -1)
     spread = flat.amax(dim=1) - flat.amin(dim=1)
     soft = _numpy(spread > 1e-12 * flat.abs().amax(dim=1))
-    Q = torch.empty_like(P)
     ascends = np.zeros(k, dtype=bool)
+    Q = None
     if soft.any():
-        rows = torch.from_numpy(np.flatnonzero(soft)).to(device)
-        plans, _ = sinkhorn_transport(
-            score[rows], spread[rows] / TRANSPORT_SHARPNESS, tol=SINKHORN_TOL
-        )
-        Q[rows] = plans.to(P.dtype)
-        ascends[soft] = _numpy((score[rows] * (Q[rows] - P[rows])).sum(dim=(1, 2)) > 0)
+        # All rows at once without indexing, which would copy (m, m) buffers.
+        every = bool(soft.all())
+        rows = None if every else torch.from_numpy(np.flatnonzero(soft)).to(device)
+        scores = score if every else score[rows]
+        typical_lead = (scores.amax(dim=2) - scores.mean(dim=2)).median(dim=1).values
+        spreads = spread if every else spread[rows]
+        reg = torch.minimum(spreads / TRANSPORT_SHARPNESS, typical_lead / ROW_SHARPNESS)
+        plans, _ = sinkhorn_transport(scores, reg, tol=SINKHORN_TOL)
+        plans = plans.to(P.dtype)
+        ascent = _inner(scores, plans) - _inner(scores, P if every else P[rows])
+        ascends[soft] = _numpy(ascent > 0)
+        if every:
+            Q = plans
+        else:
+            Q = torch.empty_like(P)
+            Q[rows] = plans
+    if Q is None:
+        Q = torch.empty_like(P)
     vertex = ~ascends
+    perms = np.zeros(P.shape[:2], dtype=np.int64)
     if vertex.any():
         rows = torch.from_numpy(np.flatnonzero(vertex)).to(device)
-        perms = linear_assignment(score[rows])
-        Q[rows] = permutation_matrices(perms, device=device, dtype=P.dtype)
-    return Q, vertex
+        vertex_perms = linear_assignment(score[rows])
+        Q[rows] = permutation_matrices(vertex_perms, device=device, dtype=P.dtype)
+        perms[vertex] = vertex_perms.numpy()
+    return Q, vertex, perms

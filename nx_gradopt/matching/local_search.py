@@ -12,24 +12,30 @@ import numpy as np
 
 @numba.njit(cache=True, nogil=True)
 def _swap_gain(a, b, s, perm, r, t):
-    """Change of sum_ij a_ij b_{p_i p_j} + sum_i s_{i p_i} when p_r and p_t are exchanged."""
+    """Change of sum_l sum_ij a_lij b_l{p_i p_j} + sum_i s_{i p_i} when p_r and p_t are
+    exchanged (a and b hold the layers: shape (L, n, n))."""
     pr, pt = perm[r], perm[t]
     gain = 0.0
-    for k in range(len(perm)):
-        if k == r or k == t:
-            continue
-        pk = perm[k]
-        gain += (a[r, k] - a[t, k]) * (b[pt, pk] - b[pr, pk])
-        gain += (a[k, r] - a[k, t]) * (b[pk, pt] - b[pk, pr])
-    gain += (a[r, r] - a[t, t]) * (b[pt, pt] - b[pr, pr])
-    gain += (a[r, t] - a[t, r]) * (b[pt, pr] - b[pr, pt])
+    for layer in range(a.shape[0]):
+        al, bl = a[layer], b[layer]
+        for k in range(len(perm)):
+            if k == r or k == t:
+                continue
+            pk = perm[k]
+            gain += (al[r, k] - al[t, k]) * (bl[pt, pk] - bl[pr, pk])
+            gain += (al[k, r] - al[k, t]) * (bl[pk, pt] - bl[pk, pr])
+        gain += (al[r, r] - al[t, t]) * (bl[pt, pt] - bl[pr, pr])
+        gain += (al[r, t] - al[t, r]) * (bl[pt, pr] - bl[pr, pt])
     gain += s[r, pt] + s[t, pr] - s[r, pr] - s[t, pt]
     return gain
 
 
 @numba.njit(cache=True, nogil=True)
 def _two_opt(a, b, s, perm, free, sign, max_passes):
-    threshold = 1e-12 * (np.abs(a).max() * np.abs(b).max() * len(perm) + np.abs(s).max() + 1.0)
+    scale = 0.0
+    for layer in range(a.shape[0]):
+        scale += np.abs(a[layer]).max() * np.abs(b[layer]).max()
+    threshold = 1e-12 * (scale * len(perm) + np.abs(s).max() + 1.0)
     swaps = 0
     for _ in range(max_passes):
         improved = False
@@ -45,15 +51,17 @@ def _two_opt(a, b, s, perm, free, sign, max_passes):
     return swaps
 
 
-def two_opt(a, b, similarity, perm, free, *, maximize, max_passes=100):
+def two_opt(a_layers, b_layers, similarity, perm, free, *, maximize, max_passes=100):
     """Improve ``perm`` in place by exchanging the images of two ``free`` rows, while any swap
     improves the objective (first improvement). Returns the number of swaps made.
 
-    ``a``, ``b``, ``similarity`` are dense float64 (m, m) arrays (``similarity`` may be None).
+    ``a_layers``, ``b_layers`` are lists of dense (m, m) arrays, one per layer;
+    ``similarity`` is a dense (m, m) array or None.
     """
-    s = np.zeros_like(a) if similarity is None else similarity
+    a = np.ascontiguousarray(np.stack(a_layers), dtype=np.float64)
+    b = np.ascontiguousarray(np.stack(b_layers), dtype=np.float64)
+    s = np.zeros(a.shape[1:]) if similarity is None else similarity
     return _two_opt(
-        np.ascontiguousarray(a, dtype=np.float64), np.ascontiguousarray(b, dtype=np.float64),
-        np.ascontiguousarray(s, dtype=np.float64), perm, np.asarray(free, dtype=np.int64),
-        1.0 if maximize else -1.0, max_passes,
+        a, b, np.ascontiguousarray(s, dtype=np.float64), perm,
+        np.asarray(free, dtype=np.int64), 1.0 if maximize else -1.0, max_passes,
     )

@@ -3,11 +3,13 @@ r"""The quadratic assignment problem behind graph matching, reduced to its free 
 With seeds fixed and the smaller graph padded, the objective over permutations P of the free
 (unseeded) nodes is
 
-.. math:: f(P) = \langle A_{ff}, P B_{ff} P^\top\rangle + \langle C, P\rangle + c_0,
+.. math:: f(P) = \sum_l \langle A^{(l)}_{ff}, P B^{(l)}_{ff} P^\top\rangle + \langle C, P\rangle + c_0,
 
-where :math:`C = A_{fs} B_{fs}^\top + A_{sf}^\top B_{sf} + S_{ff}` collects the seed cross terms
-and the similarity, and :math:`c_0` the seed-to-seed terms. Its gradient is
-:math:`A P B^\top + A^\top P B + C` (one product pair when A and B are symmetric).
+summed over the layers l (edge types; one for a plain pair of graphs), where
+:math:`C = \sum_l A^{(l)}_{fs} B^{(l)\top}_{fs} + A^{(l)\top}_{sf} B^{(l)}_{sf} + S_{ff}`
+collects the seed cross terms and the similarity, and :math:`c_0` the seed-to-seed terms. Its
+gradient is :math:`\sum_l A P B^\top + A^\top P B + C` (one product pair per layer when A and
+B are symmetric).
 """
 
 from dataclasses import dataclass
@@ -29,12 +31,13 @@ SPARSE_DENSITY = 0.05
 class ReducedProblem:
     """The free block of a seeded, padded quadratic assignment problem, as torch operators.
 
-    ``free_a`` / ``free_b`` are the padded indices of the free nodes (the rows and columns of
-    P), ``seeds_a`` / ``seeds_b`` the fixed pairs.
+    ``a`` / ``b`` are the layers' free blocks, ``free_a`` / ``free_b`` the padded indices of
+    the free nodes (the rows and columns of P, ``free_b`` in the order the columns take),
+    ``seeds_a`` / ``seeds_b`` the fixed pairs.
     """
 
-    a: torch.Tensor
-    b: torch.Tensor
+    a: list
+    b: list
     linear: torch.Tensor | None
     symmetric: bool
     free_a: np.ndarray
@@ -45,21 +48,31 @@ class ReducedProblem:
     def __post_init__(self):
         # Transposed once here, not per Frank–Wolfe iteration (a sparse one is a conversion).
         if not self.symmetric:
-            self._a_t, self._b_t = _transpose(self.a), _transpose(self.b)
+            self._a_t = [_transpose(layer) for layer in self.a]
+            self._b_t = [_transpose(layer) for layer in self.b]
 
     @property
     def size(self):
         return len(self.free_a)
 
     def apply(self, x):
-        r""":math:`A X B^\top` for a batch X of shape (k, m, m)."""
-        return _right_multiply(_left_multiply(self.a, x), self.b)
+        r""":math:`\sum_l A_l X B_l^\top` for a batch X of shape (k, m, m)."""
+        return _layer_sum(self.a, self.b, x)
 
     def apply_transposed(self, x):
-        r""":math:`A^\top X B`, the other half of the gradient (equal to apply when symmetric)."""
+        r""":math:`\sum_l A_l^\top X B_l`, the other half of the gradient (equal to apply when
+        symmetric)."""
         if self.symmetric:
             return self.apply(x)
-        return _right_multiply(_left_multiply(self._a_t, x), self._b_t)
+        return _layer_sum(self._a_t, self._b_t, x)
+
+
+def _layer_sum(a_layers, b_layers, x):
+    total = None
+    for a, b in zip(a_layers, b_layers):
+        term = _right_multiply(_left_multiply(a, x), b)
+        total = term if total is None else total + term
+    return total
 
 
 def _transpose(matrix):
@@ -102,36 +115,44 @@ def pad(matrix, size, padding):
     return sp.csr_array(sp.block_diag([matrix, sp.csr_array((size - n, size - n))]))
 
 
-def reduce(a, b, seeds, similarity, *, device, dtype):
-    """The free block of padded square SciPy matrices ``a``, ``b`` (same size) with seeds.
+def reduce(a_layers, b_layers, seeds, similarity, *, device, dtype, order_b=None):
+    """The free block of padded square SciPy matrices (same size, one per layer) with seeds.
 
     Parameters
     ----------
-    a, b : scipy.sparse.csr_array, shape (m, m)
+    a_layers, b_layers : lists of scipy.sparse.csr_array, shape (m, m)
     seeds : ndarray of int, shape (s, 2)
         Pairs (row of a, row of b) that are fixed.
     similarity : scipy.sparse.csr_array, shape (m, m), or None
+    order_b : ndarray of int, shape (m - s,), optional
+        A permutation of B's free rows (SciPy's ``shuffle_input``); increasing order if None.
     """
-    m = a.shape[0]
+    m = a_layers[0].shape[0]
     seeds_a, seeds_b = seeds[:, 0], seeds[:, 1]
     free_a = np.setdiff1d(np.arange(m), seeds_a)
     free_b = np.setdiff1d(np.arange(m), seeds_b)
-    a, b = sp.csr_array(a), sp.csr_array(b)
+    if order_b is not None:
+        free_b = free_b[order_b]
+    a_layers = [sp.csr_array(a) for a in a_layers]
+    b_layers = [sp.csr_array(b) for b in b_layers]
     linear = None
     if len(seeds_a):
-        linear = (
-            a[free_a][:, seeds_a] @ b[free_b][:, seeds_b].T
-            + a[seeds_a][:, free_a].T @ b[seeds_b][:, free_b]
-        )
+        for a, b in zip(a_layers, b_layers):
+            cross = (
+                a[free_a][:, seeds_a] @ b[free_b][:, seeds_b].T
+                + a[seeds_a][:, free_a].T @ b[seeds_b][:, free_b]
+            )
+            linear = cross if linear is None else linear + cross
     if similarity is not None:
         block = similarity[free_a][:, free_b]
         linear = block if linear is None else linear + block
-    symmetric = _is_symmetric(a) and _is_symmetric(b)
-    if len(seeds_a):  # without seeds the free block is the whole matrix
-        a, b = a[free_a][:, free_a], b[free_b][:, free_b]
+    symmetric = all(_is_symmetric(matrix) for matrix in a_layers + b_layers)
+    if len(seeds_a) or order_b is not None:  # otherwise the free block is the whole matrix
+        a_layers = [a[free_a][:, free_a] for a in a_layers]
+        b_layers = [b[free_b][:, free_b] for b in b_layers]
     return ReducedProblem(
-        a=_to_torch(a, device, dtype),
-        b=_to_torch(b, device, dtype),
+        a=[_to_torch(a, device, dtype) for a in a_layers],
+        b=[_to_torch(b, device, dtype) for b in b_layers],
         linear=None if linear is None else _dense(linear, device, dtype),
         symmetric=symmetric,
         free_a=free_a,
@@ -157,18 +178,21 @@ def _to_torch(matrix, device, dtype):
     return scipy_to_torch_csr(matrix, device=device, dtype=dtype)
 
 
-def objective(a, b, similarity, perm):
-    r""":math:`\sum_{ij} a_{ij}\, b_{\pi(i)\pi(j)} + \sum_i s_{i\pi(i)}`, exactly, in float64.
+def objective(a_layers, b_layers, similarity, perm):
+    r""":math:`\sum_l \sum_{ij} a^{(l)}_{ij}\, b^{(l)}_{\pi(i)\pi(j)} + \sum_i s_{i\pi(i)}`,
+    exactly, in float64.
 
-    ``a``, ``b`` and ``similarity`` are all SciPy sparse or all dense NumPy arrays.
+    The layers and ``similarity`` are all SciPy sparse or all dense NumPy arrays.
     """
-    if not sp.issparse(a):
-        value = float((a * b[np.ix_(perm, perm)]).sum())
-        if similarity is not None:
-            value += float(similarity[np.arange(len(perm)), perm].sum())
-        return value
-    permuted = sp.csr_array(b)[perm][:, perm]
-    value = float(sp.csr_array(a).multiply(permuted).sum())
+    value = 0.0
+    for a, b in zip(a_layers, b_layers):
+        if sp.issparse(a):
+            permuted = sp.csr_array(b)[perm][:, perm]
+            value += float(sp.csr_array(a).multiply(permuted).sum())
+        else:
+            value += float((a * b[np.ix_(perm, perm)]).sum())
     if similarity is not None:
-        value += float(sp.csr_array(similarity)[np.arange(len(perm)), perm].sum())
+        if sp.issparse(similarity):
+            similarity = sp.csr_array(similarity)
+        value += float(similarity[np.arange(len(perm)), perm].sum())
     return value

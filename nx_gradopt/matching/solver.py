@@ -1,8 +1,10 @@
 """The array-level entry point: two square matrices in, a permutation and its objective out."""
 
+import inspect
 import math
 import numbers
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -16,6 +18,9 @@ from .frank_wolfe import METHODS, frank_wolfe
 from .local_search import two_opt
 from .problem import PADDINGS, objective, pad, reduce
 
+
+# The Frank–Wolfe methods and pairwise-swap descent alone (SciPy's "2opt").
+QAP_METHODS = METHODS + ("2opt",)
 
 # Free nodes up to which the 2-opt polish is on by default: a pass costs O(n^3).
 LOCAL_SEARCH_LIMIT = 200
@@ -38,9 +43,9 @@ class QAPResult(OptimizationResult):
         The objective of ``col_ind``, recomputed exactly from A, B and the similarity:
         :math:`\\sum_{ij} A_{ij} B_{c_i c_j} + \\sum_i S_{i c_i}` over the matched rows.
     nit : int
-        Frank–Wolfe iterations of the start that gave ``col_ind``.
+        Frank–Wolfe iterations of the start that gave ``col_ind`` (for 2-opt, its swaps).
     converged : bool
-        Whether that start met ``tol`` before ``max_iter``.
+        Whether that start met ``tol`` before ``max_iter`` (2-opt: always).
     reason : str
         Why that start stopped.
     start : int
@@ -67,29 +72,44 @@ def _add_limit(function):
 
 @_add_limit
 def quadratic_assignment(
-    A, B, *, method="faq", maximize=False, partial_match=None, similarity=None,
-    padding="naive", n_init=1, max_iter=20, tol=0.03, local_search=None, seed=None,
-    device=None, dtype=None,
+    A, B, method="faq", options=None, *, maximize=False, partial_match=None,
+    partial_guess=None, similarity=None, padding="naive", n_init=1, max_iter=20, tol=0.03,
+    local_search=None, P0="barycenter", init_perturbation=0.0, shuffle_input=False,
+    seed=None, device=None, dtype=None,
 ):
-    r"""Solve a quadratic assignment problem approximately by Frank–Wolfe (FAQ or GOAT).
+    r"""Solve a quadratic assignment problem approximately (FAQ, GOAT or 2-opt).
 
     Finds a permutation :math:`c` that minimises (or maximises)
     :math:`\sum_{ij} A_{ij} B_{c_i c_j} + \sum_i S_{i c_i}`, the Koopmans–Beckmann form that
     :func:`scipy.optimize.quadratic_assignment` solves, with its ``partial_match`` seeds, plus
-    a linear similarity term, unequal sizes, several starts run as one batch, and a GPU.
+    a linear similarity term, several layers, unequal sizes, several starts run as one batch,
+    and a GPU. SciPy's call ``quadratic_assignment(A, B, method, options)`` works unchanged.
 
     Parameters
     ----------
-    A, B : array_like or sparse matrix, square
+    A, B : array_like or sparse matrix, square, or a list of them
         Real, finite (NumPy arrays, SciPy sparse matrices or torch tensors). Different sizes
-        are padded (see ``padding``).
-    method : {"faq", "goat"}
+        are padded (see ``padding``). Lists of equally many matrices (or 3-D arrays) are
+        layers, several edge types of one network: the objective sums
+        :math:`\sum_{ij} A^{(l)}_{ij} B^{(l)}_{c_i c_j}` over the layers l.
+    method : {"faq", "goat", "2opt"}
         The direction of each Frank–Wolfe step: a permutation by linear assignment (FAQ) or an
-        entropic transport plan by Sinkhorn (GOAT).
+        entropic transport plan by Sinkhorn (GOAT); or no relaxation, only pairwise swaps
+        from random permutations (``"2opt"``, SciPy's method of that name).
+    options : dict, optional
+        SciPy's options by SciPy's names: ``maximize``, ``partial_match``, ``P0``, ``rng``
+        (= ``seed``), ``maxiter`` (= ``max_iter``), ``tol``, ``shuffle_input`` and
+        ``partial_guess``. An option given both here and as a keyword is an error.
     maximize : bool
         Maximise instead of minimise (graph matching maximises).
     partial_match : array_like of int, shape (s, 2), optional
-        Seeds: rows ``(i, j)`` fix row i of A to row j of B.
+        Seeds: rows ``(i, j)`` fix row i of A to row j of B. A tuple ``(rows_A, rows_B)`` of
+        two equally long sequences is read as columns (graspologic's form), except with
+        exactly two seeds, where both readings are possible: that is an error.
+    partial_guess : array_like of int, shape (g, 2), optional
+        Pairs ``(i, j)`` the first start puts together, still free to move: Frank–Wolfe
+        starts from them with the other rows at their barycenter, 2-opt from them with the
+        other rows at random. Not with a ``P0`` matrix.
     similarity : array_like or sparse matrix, shape (len(A), len(B)), optional
         S, a linear reward (when maximising) or cost for each pair.
     padding : {"naive", "adopted"}
@@ -98,10 +118,10 @@ def quadratic_assignment(
         graph is matched to an induced subgraph of the larger. ``fun`` is always computed on
         A and B as given.
     n_init : int
-        Number of starts, run as one batch: the barycenter, then alternately a random
-        permutation matrix (a vertex of the doubly stochastic polytope) and SciPy's
-        randomized start (halfway between the barycenter and a random doubly stochastic
-        matrix). The best result is kept.
+        Number of starts, run as one batch: ``P0``, then alternately a random permutation
+        matrix (a vertex of the doubly stochastic polytope) and SciPy's randomized start
+        (halfway between the barycenter and a random doubly stochastic matrix). The best
+        result is kept. For 2-opt, random permutations.
     max_iter : int
         Frank–Wolfe iterations per start. 20, not SciPy's 30: with the 2-opt polish, ten
         more iterations moved the QAPLIB gaps (ten starts, ten seeds) only from a mean of
@@ -115,6 +135,16 @@ def quadratic_assignment(
         Improve each start's permutation by pairwise swaps (2-opt) until no swap improves
         the objective. A pass costs :math:`O(n^3)`; None (default) means on for at most
         {limit} free nodes.
+    P0 : "barycenter", "randomized" or array_like, shape (m, m)
+        The first Frank–Wolfe start, over the m unseeded rows of the (padded) problem in
+        increasing order: the barycenter (every entry 1/m), SciPy's randomized start (then
+        every start is one), or a doubly stochastic matrix.
+    init_perturbation : float in [0, 1]
+        Mix every Frank–Wolfe start with a random doubly stochastic matrix with this weight
+        (graspologic's option): each start is then ``(1 - t) P0 + t K``.
+    shuffle_input : bool
+        Order the unseeded rows of B at random before solving (SciPy's option): ties between
+        equal gradients are then broken at random instead of by index.
     seed : None, int, numpy or torch random generator
         For the randomised starts.
     device, dtype : optional
@@ -129,8 +159,9 @@ def quadratic_assignment(
     Raises
     ------
     ValueError
-        If a matrix is not square, not finite or not real, the shapes disagree, or an option
-        is not valid.
+        If a matrix is not square, not finite or not real, the shapes disagree, an option is
+        not valid, or the objective of the answer overflows float64 (matrices of any scale
+        are solved: they are rescaled by powers of two, exactly).
 
     Examples
     --------
@@ -145,21 +176,43 @@ def quadratic_assignment(
     (array([1, 2, 0]), 60.0)
     """
     started = time.perf_counter()
-    if method not in METHODS:
-        raise ValueError(f"`method` must be one of {METHODS}; got {method!r}")
+    (maximize, partial_match, partial_guess, P0, seed, max_iter, tol, shuffle_input) = (
+        _with_scipy_options(options, dict(
+            maximize=maximize, partial_match=partial_match, partial_guess=partial_guess,
+            P0=P0, seed=seed, max_iter=max_iter, tol=tol, shuffle_input=shuffle_input,
+        )).values()
+    )
+    if method not in QAP_METHODS:
+        raise ValueError(f"`method` must be one of {QAP_METHODS}; got {method!r}")
     if padding not in PADDINGS:
         raise ValueError(f"`padding` must be one of {PADDINGS}; got {padding!r}")
-    if not isinstance(maximize, (bool, np.bool_)):
-        raise ValueError(f"`maximize` must be True or False; got {maximize!r}")
+    for name, value in (("maximize", maximize), ("shuffle_input", shuffle_input)):
+        if not isinstance(value, (bool, np.bool_)):
+            raise ValueError(f"`{name}` must be True or False; got {value!r}")
     _check_count("n_init", n_init)
     _check_count("max_iter", max_iter)
     if not (local_search is None or isinstance(local_search, (bool, np.bool_))):
         raise ValueError(f"`local_search` must be None, True or False; got {local_search!r}")
     if isinstance(tol, bool) or not isinstance(tol, numbers.Real) or not 0 <= tol < math.inf:
         raise ValueError(f"`tol` must be a non-negative finite number; got {tol!r}")
-    a, b = _square_matrix("A", A), _square_matrix("B", B)
-    na, nb = a.shape[0], b.shape[0]
-    seeds = _seeds(partial_match, na, nb)
+    if (
+        isinstance(init_perturbation, bool) or not isinstance(init_perturbation, numbers.Real)
+        or not 0 <= init_perturbation <= 1
+    ):
+        raise ValueError(
+            f"`init_perturbation` must be a number from 0 to 1; got {init_perturbation!r}"
+        )
+    a_layers, b_layers = _layers("A", A), _layers("B", B)
+    if len(a_layers) != len(b_layers):
+        raise ValueError(
+            f"`A` and `B` must have equally many layers; got {len(a_layers)} and "
+            f"{len(b_layers)}"
+        )
+    na, nb = a_layers[0].shape[0], b_layers[0].shape[0]
+    seeds = _pairs("partial_match", partial_match, na, nb)
+    guess = _pairs("partial_guess", partial_guess, na, nb)
+    if np.isin(guess[:, 0], seeds[:, 0]).any() or np.isin(guess[:, 1], seeds[:, 1]).any():
+        raise ValueError("`partial_guess` names a row that `partial_match` fixes already")
     if similarity is not None:
         similarity = _matrix("similarity", similarity)
         if similarity.shape != (na, nb):
@@ -167,46 +220,69 @@ def quadratic_assignment(
                 f"`similarity` must have shape (len(A), len(B)) = {(na, nb)}; "
                 f"got {similarity.shape}"
             )
-    runtime = Runtime.resolve(device, dtype, seed)
-
     size = max(na, nb)
+    m = size - len(seeds)
+    first = _first_start(P0, guess, method, m, size, seeds, init_perturbation)
+    runtime = Runtime.resolve(device, dtype, seed)
+    if min(na, nb) == 0:  # SciPy answers an empty problem with an empty permutation
+        return QAPResult(
+            x=np.full(na, -1, dtype=np.int64), fun=0.0, nit=0, converged=True,
+            reason="an empty matrix: nothing to optimise", time=time.perf_counter() - started,
+            start_objectives=np.zeros(1),
+        )
     if na == nb:
         padding = "naive"  # nothing to pad; 2M - 1 would only shift the relaxation
     sim = None if similarity is None else pad_rectangular(similarity, size)
-    a_padded, b_padded = pad(a, size, padding), pad(b, size, padding)
-    problem = reduce(a_padded, b_padded, seeds, sim, device=runtime.device, dtype=runtime.dtype)
+    a_padded, b_padded, sim, exponent = _rescaled(
+        [pad(a, size, padding) for a in a_layers], [pad(b, size, padding) for b in b_layers],
+        sim,
+    )
+    order_b = torch.randperm(m, generator=runtime.generator).numpy() if shuffle_input else None
+    problem = reduce(
+        a_padded, b_padded, seeds, sim, device=runtime.device, dtype=runtime.dtype,
+        order_b=order_b,
+    )
+    if isinstance(first, np.ndarray) and order_b is not None:
+        first = first[:, order_b]  # its columns follow B's free rows in increasing order
     sign = 1.0 if maximize else -1.0
-    m = problem.size
-    if m <= 1:
+    if method == "2opt":
+        # Every start is a permutation: the guessed pairs with the rest at random, or random.
+        candidates = _random_permutations(n_init, m, runtime)[:, None, :]
+        if first is not None:
+            candidates[0, 0] = _completed(first, runtime)
+        iterations, converged = np.zeros(n_init, dtype=np.int64), np.ones(n_init, dtype=bool)
+    elif m <= 1:
         candidates = np.zeros((1, 1, m), dtype=np.int64)
         iterations, converged = np.zeros(1, dtype=np.int64), np.ones(1, dtype=bool)
     else:
         P, iterations, converged, visited = frank_wolfe(
-            problem, _starts(n_init, m, runtime), sign=sign, method=method,
-            max_iter=max_iter, tol=tol,
+            problem, _starts(n_init, m, runtime, first, init_perturbation), sign=sign,
+            method=method, max_iter=max_iter, tol=tol,
         )
         # Per start: the final projection (the permutation nearest P) and the best vertex
         # the iterations visited.
         candidates = np.stack([linear_assignment(P).numpy(), visited], axis=1)
     if local_search is None:
         local_search = m <= LOCAL_SEARCH_LIMIT
-    polish = local_search and m > 1
+    polish = (local_search or method == "2opt") and m > 1
     # The reported objective is that of A and B as given, whatever the padding optimised.
-    if padding == "naive":
-        a_objective, b_objective = a_padded, b_padded
-    else:
-        a_objective, b_objective = pad(a, size, "naive"), pad(b, size, "naive")
-    sim_objective = sim
+    a_objective, b_objective, sim_objective = a_padded, b_padded, sim
+    if padding != "naive":
+        a_objective, b_objective, sim_objective, exponent = _rescaled(
+            [pad(a, size, "naive") for a in a_layers],
+            [pad(b, size, "naive") for b in b_layers],
+            None if similarity is None else pad_rectangular(similarity, size),
+        )
     if polish:
-        a_dense, b_dense = a_padded.toarray(), b_padded.toarray()
+        a_dense = [a.toarray() for a in a_padded]
+        b_dense = [b.toarray() for b in b_padded]
         sim_dense = None if sim is None else sim.toarray()
         # Small enough to polish is small enough to evaluate dense: a candidate's objective
         # then costs microseconds instead of the sparse indexing's half millisecond.
-        a_objective, b_objective, sim_objective = (
-            None if matrix is None else matrix.toarray()
-            for matrix in (a_objective, b_objective, sim)
-        )
-    perms, values = [], []
+        a_objective = [a.toarray() for a in a_objective]
+        b_objective = [b.toarray() for b in b_objective]
+        sim_objective = None if sim_objective is None else sim_objective.toarray()
+    perms, values, swaps = [], [], []
     for start_candidates in candidates:
         seen = {}
         for free_perm in start_candidates:
@@ -216,17 +292,29 @@ def quadratic_assignment(
             perm = np.empty(size, dtype=np.int64)
             perm[problem.seeds_a] = problem.seeds_b
             perm[problem.free_a] = problem.free_b[free_perm]
+            moves = 0
             if polish:
-                two_opt(a_dense, b_dense, sim_dense, perm, problem.free_a, maximize=maximize)
-            seen[key] = (objective(a_objective, b_objective, sim_objective, perm), perm)
-        value, perm = max(seen.values(), key=lambda item: sign * item[0])
+                moves = two_opt(
+                    a_dense, b_dense, sim_dense, perm, problem.free_a, maximize=maximize
+                )
+            seen[key] = (objective(a_objective, b_objective, sim_objective, perm), perm, moves)
+        value, perm, moves = max(seen.values(), key=lambda item: sign * item[0])
         perms.append(perm)
         values.append(value)
-    values = np.array(values)
+        swaps.append(moves)
+    with np.errstate(over="ignore"):  # an overflow is reported below
+        values = np.ldexp(np.array(values), exponent)  # back to the scale of A and B
     best = int(np.argmax(sign * values))
+    if not math.isfinite(values[best]):
+        raise ValueError(
+            "the objective of the answer overflows float64: divide A or B by a large factor"
+        )
     col_ind = perms[best][:na].copy()
     col_ind[col_ind >= nb] = -1
-    if m <= 1:
+    if method == "2opt":
+        reason = "no swap of two rows improves the objective"
+        iterations = np.array(swaps)  # SciPy counts 2-opt's swaps as its iterations
+    elif m <= 1:
         reason = "at most one free node: nothing to optimise"
     elif converged[best]:
         reason = f"Frank–Wolfe step below tol={tol:g}"
@@ -239,9 +327,11 @@ def quadratic_assignment(
     )
 
 
-def _starts(n_init, m, runtime):
-    """The barycenter, then alternately a random permutation matrix and a random doubly
-    stochastic matrix halfway to the barycenter (SciPy's ``P0="randomized"``).
+def _starts(n_init, m, runtime, first=None, perturbation=0.0):
+    """The Frank–Wolfe starts: ``first`` (the barycenter when None), then alternately a random
+    permutation matrix and a random doubly stochastic matrix halfway to the barycenter
+    (SciPy's ``P0="randomized"``); all of the second kind when ``first`` is "randomized";
+    ``first`` mixed with a random doubly stochastic matrix each when ``perturbation`` > 0.
 
     The two kinds reach different local optima. From vertex starts alone, Frank–Wolfe and
     the 2-opt polish missed optima on QAPLIB instances that SciPy's interior starts found
@@ -250,8 +340,16 @@ def _starts(n_init, m, runtime):
     the QAPLIB gaps averaged over ten seeds fell from a mean of 2.4% to 2.0% and a median of
     1.2% to 0.9%.
     """
-    device = runtime.device
-    starts = torch.full((n_init, m, m), 1.0 / m, device=device, dtype=runtime.dtype)
+    device, dtype = runtime.device, runtime.dtype
+    starts = torch.full((n_init, m, m), 1.0 / m, device=device, dtype=dtype)
+    if isinstance(first, np.ndarray):
+        starts[0] = torch.as_tensor(first, device=device, dtype=dtype)
+    if isinstance(first, str):  # "randomized"
+        starts[:] = (_random_doubly_stochastic(n_init, m, runtime) + 1.0 / m) / 2
+        return starts
+    if perturbation > 0:
+        mixed = _random_doubly_stochastic(n_init, m, runtime)
+        return (1.0 - perturbation) * starts[:1] + perturbation * mixed
     interior = list(range(2, n_init, 2))
     # The random draws are made on the CPU (the same starts on every device) and are all
     # that crosses the bus: the matrices are built where they are used.
@@ -260,17 +358,146 @@ def _starts(n_init, m, runtime):
         starts[index] = 0.0
         starts[index, torch.arange(m, device=device), order] = 1.0
     if interior:
-        # A uniform random matrix balanced by Sinkhorn (its plan for the score log K).
-        uniform = 1.0 - torch.rand(
-            (len(interior), m, m), generator=runtime.generator, dtype=torch.float64
-        )
-        balanced, _ = sinkhorn_transport(
-            uniform.to(device=device, dtype=runtime.dtype).log(),
-            torch.ones(len(interior), device=device, dtype=runtime.dtype),
-            tol=1e-3,
-        )
-        starts[torch.tensor(interior, device=device)] = (balanced + 1.0 / m) / 2
+        starts[torch.tensor(interior, device=device)] = (
+            _random_doubly_stochastic(len(interior), m, runtime) + 1.0 / m
+        ) / 2
     return starts
+
+
+def _random_doubly_stochastic(count, m, runtime):
+    """``count`` uniform random (m, m) matrices balanced by Sinkhorn (its plan for log K)."""
+    uniform = 1.0 - torch.rand((count, m, m), generator=runtime.generator, dtype=torch.float64)
+    balanced, _ = sinkhorn_transport(
+        uniform.to(device=runtime.device, dtype=runtime.dtype).log(),
+        torch.ones(count, device=runtime.device, dtype=runtime.dtype),
+        tol=1e-3,
+    )
+    return balanced
+
+
+def _random_permutations(count, m, runtime):
+    return np.stack(
+        [torch.randperm(m, generator=runtime.generator).numpy() for _ in range(count)]
+    ).reshape(count, m)
+
+
+def _completed(first, runtime):
+    """A permutation from a start whose guessed rows are one-hot: the rest at random."""
+    m = len(first)
+    perm = np.full(m, -1, dtype=np.int64)
+    guessed = np.flatnonzero(first.max(axis=1) == 1.0)
+    perm[guessed] = first[guessed].argmax(axis=1)
+    rest = np.setdiff1d(np.arange(m), perm[guessed])
+    perm[perm < 0] = rest[torch.randperm(len(rest), generator=runtime.generator).numpy()]
+    return perm
+
+
+def _first_start(P0, guess, method, m, size, seeds, perturbation):
+    """The first start: None (the barycenter), "randomized", or an (m, m) NumPy matrix over
+    the free rows in increasing order (``P0`` as given, or the guess with the rest uniform)."""
+    is_name = isinstance(P0, str)
+    if is_name and P0 not in ("barycenter", "randomized"):
+        raise ValueError(
+            f"`P0` must be 'barycenter', 'randomized' or a doubly stochastic matrix; got {P0!r}"
+        )
+    if method == "2opt":
+        if not is_name:
+            raise ValueError("`P0` is a Frank–Wolfe start; 2opt starts from `partial_guess`")
+        if perturbation:
+            raise ValueError("`init_perturbation` applies to Frank–Wolfe starts, not to 2opt")
+    elif not is_name:
+        if len(guess):
+            raise ValueError("give `P0` or `partial_guess`, not both")
+        matrix = np.asarray(P0)
+        if matrix.dtype == object or not np.issubdtype(matrix.dtype, np.number):
+            raise ValueError(f"`P0` must be a doubly stochastic matrix; got {P0!r}")
+        matrix = matrix.astype(np.float64)
+        if matrix.shape != (m, m):
+            raise ValueError(
+                f"`P0` must have shape (m, m) = {(m, m)}, one row and column per unseeded "
+                f"row of the padded problem; got {matrix.shape}"
+            )
+        if not (
+            np.isfinite(matrix).all() and (matrix >= 0).all()
+            and np.allclose(matrix.sum(axis=0), 1) and np.allclose(matrix.sum(axis=1), 1)
+        ):
+            raise ValueError("`P0` must be doubly stochastic: non-negative, rows and columns "
+                             "summing to 1")
+        return matrix
+    if not len(guess):
+        return "randomized" if P0 == "randomized" and method != "2opt" else None
+    if P0 == "randomized":
+        raise ValueError("give `P0='randomized'` or `partial_guess`, not both")
+    free_a = np.setdiff1d(np.arange(size), seeds[:, 0])
+    free_b = np.setdiff1d(np.arange(size), seeds[:, 1])
+    rows, cols = np.searchsorted(free_a, guess[:, 0]), np.searchsorted(free_b, guess[:, 1])
+    matrix = np.zeros((m, m))
+    rest_rows, rest_cols = np.setdiff1d(np.arange(m), rows), np.setdiff1d(np.arange(m), cols)
+    if len(rest_rows):
+        matrix[np.ix_(rest_rows, rest_cols)] = 1.0 / len(rest_rows)
+    matrix[rows, cols] = 1.0
+    return matrix
+
+
+# SciPy's option names and the keywords they set.
+_SCIPY_OPTIONS = {
+    "maximize": "maximize", "partial_match": "partial_match", "partial_guess": "partial_guess",
+    "P0": "P0", "rng": "seed", "maxiter": "max_iter", "tol": "tol",
+    "shuffle_input": "shuffle_input",
+}
+
+
+def _with_scipy_options(options, settings):
+    """``settings`` (keyword values) updated from SciPy's ``options`` dict."""
+    if options is None:
+        return settings
+    if not isinstance(options, Mapping):
+        raise ValueError(f"`options` must be a dict of SciPy's option names; got {options!r}")
+    defaults = inspect.signature(quadratic_assignment).parameters
+    settings = dict(settings)
+    for key, value in options.items():
+        if key not in _SCIPY_OPTIONS:
+            raise ValueError(
+                f"`options` has the unknown key {key!r}; the known keys are "
+                f"{sorted(_SCIPY_OPTIONS)}"
+            )
+        name = _SCIPY_OPTIONS[key]
+        default = defaults[name].default
+        current = settings[name]
+        if current is not default and not (
+            type(current) is type(default) and current == default
+        ):
+            raise ValueError(f"`{name}` is given twice: as a keyword and as options[{key!r}]")
+        settings[name] = value
+    return settings
+
+
+def _rescaled(a_layers, b_layers, similarity):
+    """The matrices scaled by powers of two (exactly), so that the largest products of A's
+    and B's entries, and the largest similarity, are about 1; and the exponent that scales
+    an objective back. Entries near 1e300 or 1e-300 are then solved like any others."""
+    ka, kb = _exponent(a_layers), _exponent(b_layers)
+    total = ka + kb
+    if similarity is not None and similarity.nnz:
+        total = max(total, _exponent([similarity]))
+    a_layers = [_times_power_of_two(a, -ka) for a in a_layers]
+    b_layers = [_times_power_of_two(b, ka - total) for b in b_layers]
+    if similarity is not None:
+        similarity = _times_power_of_two(similarity, -total)
+    return a_layers, b_layers, similarity, total
+
+
+def _exponent(matrices):
+    """e with the largest |entry| in [2^(e-1), 2^e); 0 for zero matrices."""
+    largest = max(float(np.abs(matrix.data).max()) if matrix.nnz else 0.0 for matrix in matrices)
+    return math.frexp(largest)[1]
+
+
+def _times_power_of_two(matrix, exponent):
+    """A new CSR matrix with the entries times 2**exponent (the input is not touched)."""
+    return sp.csr_array(
+        (np.ldexp(matrix.data, exponent), matrix.indices, matrix.indptr), shape=matrix.shape
+    )
 
 
 def pad_rectangular(matrix, size):
@@ -314,30 +541,73 @@ def _square_matrix(name, value):
     matrix = _matrix(name, value)
     if matrix.shape[0] != matrix.shape[1]:
         raise ValueError(f"`{name}` must be square; got shape {matrix.shape}")
-    if matrix.shape[0] == 0:
-        raise ValueError(f"`{name}` must have at least one row; got shape {matrix.shape}")
     return matrix
 
 
-def _seeds(partial_match, na, nb):
-    """The seed pairs as an (s, 2) int array, checked in range and one-to-one."""
-    if partial_match is None:
+def _layers(name, value):
+    """A matrix, or a list of them (a 3-D array), as a list of square CSR layers."""
+    if isinstance(value, (list, tuple)) and value and all(
+        sp.issparse(item) or isinstance(item, (np.ndarray, torch.Tensor)) for item in value
+    ):
+        items = list(value)
+    elif not (sp.issparse(value) or isinstance(value, torch.Tensor)) and np.ndim(value) == 3:
+        items = list(np.asarray(value))
+    else:
+        return [_square_matrix(name, value)]
+    if not items:
+        raise ValueError(f"`{name}` must be a matrix or a list of matrices; got no layer")
+    layers = [_square_matrix(f"{name}[{index}]", item) for index, item in enumerate(items)]
+    shapes = {layer.shape for layer in layers}
+    if len(shapes) > 1:
+        raise ValueError(f"the layers of `{name}` must have one shape; got {sorted(shapes)}")
+    return layers
+
+
+def pair_rows(name, value):
+    """Pairs given as rows (an (s, 2) array, a list of pairs, a mapping's items) or, as
+    graspologic takes them, as a tuple of two columns ``(firsts, seconds)``.
+
+    With exactly two pairs a tuple reads both ways, ``((a1, a2), (b1, b2))`` being two pairs
+    or two columns; rather than guess, that is an error.
+    """
+    if hasattr(value, "items"):
+        return list(value.items())
+    if isinstance(value, tuple) and len(value) == 2 and all(
+        not isinstance(item, (str, bytes)) and np.ndim(item) == 1 for item in value
+    ):
+        firsts, seconds = list(value[0]), list(value[1])
+        if len(firsts) == 2 and len(seconds) == 2:
+            raise ValueError(
+                f"`{name}`={value!r} is ambiguous: two pairs, or the two columns of two pairs; "
+                "pass a list of pairs or an (s, 2) array (rows are pairs), or a dict"
+            )
+        if len(firsts) != len(seconds):
+            raise ValueError(
+                f"`{name}` as a tuple of columns needs two equally long sequences; got "
+                f"lengths {len(firsts)} and {len(seconds)}"
+            )
+        return list(zip(firsts, seconds))
+    return value
+
+
+def _pairs(name, value, na, nb):
+    """Pairs of rows of A and B as an (s, 2) int array, checked in range and one-to-one."""
+    if value is None:
         return np.empty((0, 2), dtype=np.int64)
-    seeds = np.asarray(partial_match)
-    if seeds.size == 0:
+    value = pair_rows(name, value)
+    pairs = np.asarray(value)
+    if pairs.size == 0:
         return np.empty((0, 2), dtype=np.int64)
-    if seeds.ndim != 2 or seeds.shape[1] != 2 or not np.issubdtype(seeds.dtype, np.integer):
-        raise ValueError(
-            f"`partial_match` must be an (s, 2) array of integers; got {partial_match!r}"
-        )
-    seeds = seeds.astype(np.int64)
-    for column, n, name in ((0, na, "A"), (1, nb, "B")):
-        rows = seeds[:, column]
+    if pairs.ndim != 2 or pairs.shape[1] != 2 or not np.issubdtype(pairs.dtype, np.integer):
+        raise ValueError(f"`{name}` must be an (s, 2) array of integers; got {value!r}")
+    pairs = pairs.astype(np.int64)
+    for column, n, matrix in ((0, na, "A"), (1, nb, "B")):
+        rows = pairs[:, column]
         if rows.min() < 0 or rows.max() >= n:
             raise ValueError(
-                f"`partial_match` column {column} must index rows of {name} (0 to {n - 1}); "
+                f"`{name}` column {column} must index rows of {matrix} (0 to {n - 1}); "
                 f"got {rows.min()} to {rows.max()}"
             )
         if len(np.unique(rows)) != len(rows):
-            raise ValueError(f"`partial_match` column {column} repeats a row of {name}")
-    return seeds
+            raise ValueError(f"`{name}` column {column} repeats a row of {matrix}")
+    return pairs

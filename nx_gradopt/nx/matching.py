@@ -20,11 +20,21 @@ _GRAPH_MATCH_OPTIONS_DOC = """
     weight : string or None, optional (default="weight")
         Edge attribute holding the weight (1 where missing); None means every edge weighs 1.
         Self-loops count: their weights are the adjacency diagonal.
-    method : {"goat", "faq"}, optional (default="goat")
+    method : {"goat", "faq", "2opt"}, optional (default="goat")
         The Frank–Wolfe direction: an entropic optimal-transport plan by Sinkhorn (GOAT), or
-        a permutation by linear assignment (FAQ).
-    seeds : mapping or iterable of pairs, optional (default=None)
-        Known pairs ``{node of G1: node of G2}``: kept exactly.
+        a permutation by linear assignment (FAQ); or no relaxation, only pairwise swaps from
+        random maps (2-opt).
+    seeds : mapping, iterable of pairs or tuple of two lists, optional (default=None)
+        Known pairs, kept exactly: ``{node of G1: node of G2}``, ``[(u, v), ...]``, or
+        graspologic's columns ``([nodes of G1], [nodes of G2])``. A tuple of two pairs reads
+        both ways and is an error: give two pairs as a dict or a list.
+    init : mapping or pairs, optional (default=None)
+        A guess ``{node of G1: node of G2}`` (some nodes or all) that the first start puts
+        together, free to move: a previous alignment to refine, for instance. The other
+        nodes start at the barycenter (at random for 2-opt).
+    init_perturbation : float, optional (default=0.0)
+        Mix every start with a random doubly stochastic matrix with this weight, from 0 to 1
+        (graspologic's option): with ``n_init`` > 1, several starts near ``init``.
     similarity : None, string or mapping, optional (default=None)
         A linear term added to the objective: the name of a node attribute (pairs of nodes
         with equal, non-missing values score 1), or a mapping ``{(node of G1, node of G2):
@@ -67,8 +77,8 @@ _GRAPH_MATCH_RAISES_DOC = """
     TypeError
         If a weight is not a real number.
     ValueError
-        If a weight is NaN or infinite, a seed names an unknown node or repeats one, or an
-        option is not valid.
+        If a weight is NaN or infinite, a seed or a guess names an unknown node or repeats
+        one, or an option is not valid.
 """
 
 _add_graph_match_doc = docstring_sections(
@@ -116,9 +126,9 @@ class GraphMatchSolution:
 @networkx_function(docs="graph_match with the objective and convergence details.", **_REGISTRATION)
 @_add_graph_match_doc
 def graph_match_result(
-    G1, G2, weight="weight", *, method="goat", seeds=None, similarity=None, padding="naive",
-    maximize=True, n_init=1, max_iter=20, tol=0.03, local_search=None, seed=None,
-    device=None, dtype=None,
+    G1, G2, weight="weight", *, method="goat", seeds=None, init=None, init_perturbation=0.0,
+    similarity=None, padding="naive", maximize=True, n_init=1, max_iter=20, tol=0.03,
+    local_search=None, seed=None, device=None, dtype=None,
 ):
     r"""Everything :func:`graph_match` computes: the mapping, its objective, convergence.
 
@@ -177,9 +187,14 @@ def graph_match_result(
             f"`weight` {weight!r}: the products of G1's and G2's weights overflow float64; "
             "divide the weights by a common factor"
         )
-    pairs = _seed_pairs(G1, G2, seeds)
+    pairs = _node_pairs(G1, G2, "seeds", seeds)
+    guess = _node_pairs(G1, G2, "init", init)
+    if guess is not None and pairs is not None:
+        if set(guess[:, 0]) & set(pairs[:, 0]) or set(guess[:, 1]) & set(pairs[:, 1]):
+            raise ValueError("`init` names a node that `seeds` fixes already")
     result = quadratic_assignment(
         matrices[0], matrices[1], method=method, maximize=maximize, partial_match=pairs,
+        partial_guess=guess, init_perturbation=init_perturbation,
         similarity=_similarity_matrix(G1, G2, similarity), padding=padding, n_init=n_init,
         max_iter=max_iter, tol=tol, local_search=local_search, seed=seed, device=device,
         dtype=dtype,
@@ -201,9 +216,9 @@ def graph_match_result(
 )
 @_add_graph_match_doc
 def graph_match(
-    G1, G2, weight="weight", *, method="goat", seeds=None, similarity=None, padding="naive",
-    maximize=True, n_init=1, max_iter=20, tol=0.03, local_search=None, seed=None,
-    device=None, dtype=None,
+    G1, G2, weight="weight", *, method="goat", seeds=None, init=None, init_perturbation=0.0,
+    similarity=None, padding="naive", maximize=True, n_init=1, max_iter=20, tol=0.03,
+    local_search=None, seed=None, device=None, dtype=None,
 ):
     r"""Align two networks: a node mapping maximising the weight of matched edges.
 
@@ -258,38 +273,41 @@ def graph_match(
     1.0
     """
     return graph_match_result(
-        G1, G2, weight, method=method, seeds=seeds, similarity=similarity, padding=padding,
+        G1, G2, weight, method=method, seeds=seeds, init=init,
+        init_perturbation=init_perturbation, similarity=similarity, padding=padding,
         maximize=maximize, n_init=n_init, max_iter=max_iter, tol=tol,
         local_search=local_search, seed=seed, device=device, dtype=dtype,
     ).mapping
 
 
-def _seed_pairs(G1, G2, seeds):
-    """Seeds as index pairs; every node known, none used twice."""
+def _node_pairs(G1, G2, name, pairs):
+    """Pairs of nodes (``seeds`` or ``init``) as index pairs; every node known, none used
+    twice."""
     import numpy as np
 
-    if seeds is None:
+    from ..matching.solver import pair_rows
+
+    if pairs is None:
         return None
-    items = seeds.items() if hasattr(seeds, "items") else seeds
-    pairs = []
+    index_pairs = []
     seen1, seen2 = set(), set()
-    for item in items:
+    for item in pair_rows(name, pairs):
         try:
             u, v = item
         except (TypeError, ValueError):
-            raise ValueError(f"`seeds` must hold (node of G1, node of G2) pairs; got {item!r}")
+            raise ValueError(f"`{name}` must hold (node of G1, node of G2) pairs; got {item!r}")
         if u not in G1.index:
-            raise ValueError(f"`seeds` names {u!r}, which is not a node of G1")
+            raise ValueError(f"`{name}` names {u!r}, which is not a node of G1")
         if v not in G2.index:
-            raise ValueError(f"`seeds` names {v!r}, which is not a node of G2")
+            raise ValueError(f"`{name}` names {v!r}, which is not a node of G2")
         if u in seen1:
-            raise ValueError(f"`seeds` maps node {u!r} of G1 twice")
+            raise ValueError(f"`{name}` maps node {u!r} of G1 twice")
         if v in seen2:
-            raise ValueError(f"`seeds` maps two nodes of G1 to node {v!r} of G2")
+            raise ValueError(f"`{name}` maps two nodes of G1 to node {v!r} of G2")
         seen1.add(u)
         seen2.add(v)
-        pairs.append((G1.index[u], G2.index[v]))
-    return np.array(pairs, dtype=np.int64).reshape(-1, 2)
+        index_pairs.append((G1.index[u], G2.index[v]))
+    return np.array(index_pairs, dtype=np.int64).reshape(-1, 2)
 
 
 def _similarity_matrix(G1, G2, similarity):

@@ -1,8 +1,10 @@
 """The array-level QAP solver against brute force, SciPy, QAPLIB optima and exact recoveries."""
 
 import csv
+import itertools
 import pathlib
 
+import networkx as nx
 import numpy as np
 import pytest
 import scipy.optimize
@@ -265,7 +267,7 @@ def test_faq_from_the_barycenter_is_scipys_faq():
 @pytest.mark.parametrize(
     ("kwargs", "message"),
     [
-        ({"method": "sinkhorn"}, r"`method` must be one of \('faq', 'goat'\); got 'sinkhorn'"),
+        ({"method": "sinkhorn"}, r"`method` must be one of \('faq', 'goat', '2opt'\); got 'sinkhorn'"),
         ({"padding": "zero"}, r"`padding` must be one of \('naive', 'adopted'\); got 'zero'"),
         ({"n_init": 0}, r"`n_init` must be a positive integer; got 0"),
         ({"max_iter": 2.5}, r"`max_iter` must be a positive integer; got 2.5"),
@@ -292,12 +294,18 @@ def test_bad_options_are_named(kwargs, message):
         (np.ones(3), r"`A` must be a 2-D array"),
         (np.full((2, 2), np.nan), r"`A` must be finite"),
         (np.array([["a", "b"], ["c", "d"]]), r"`A` must hold real numbers"),
-        (np.zeros((0, 0)), r"`A` must have at least one row"),
+        ([np.ones((3, 3)), np.ones((2, 2))], r"the layers of `A` must have one shape"),
+        ([np.ones((3, 3)), np.ones((3, 2))], r"`A\[1\]` must be square"),
     ],
 )
 def test_bad_matrices_are_named(A, message):
     with pytest.raises(ValueError, match=message):
         quadratic_assignment(A, np.ones((3, 3)))
+
+
+def test_layer_counts_must_agree():
+    with pytest.raises(ValueError, match="`A` and `B` must have equally many layers; got 2 and 1"):
+        quadratic_assignment([np.ones((3, 3))] * 2, np.ones((3, 3)))
 
 
 def test_inputs_are_not_modified_and_everything_seeded_is_allowed():
@@ -322,3 +330,182 @@ def test_result_is_the_kernels_result_type_read_as_scipys():
         assert "max_iter=1" in result.reason
     with pytest.raises(KeyError):
         result["nonexistent"]
+
+
+# SciPy's and graspologic's calls, as people port them.
+
+
+@pytest.mark.parametrize("method", ["faq", "2opt"])
+def test_scipys_call_with_an_options_dict_gives_scipys_kind_of_answer(method):
+    rng = np.random.default_rng(11)
+    A, B = rng.integers(0, 9, (8, 8)), rng.integers(0, 9, (8, 8))
+    options = {"maximize": False, "partial_match": np.array([[0, 3]])}
+    ours = quadratic_assignment(A, B, method, {**options, "rng": np.random.default_rng(0)})
+    theirs = scipy.optimize.quadratic_assignment(
+        A, B, method=method, options={**options, "rng": np.random.default_rng(0)}
+    )
+    assert ours["col_ind"][0] == 3 == theirs.col_ind[0]
+    assert ours["fun"] == pytest.approx(recomputed(A, B, ours.col_ind))
+    best = brute_force_qap(A, B, maximize=False, fixed=[(0, 3)])
+    assert best <= ours.fun
+    # Our 2-opt and SciPy's are both local optima of the same moves: neither is generally
+    # better, but both are permutations keeping the seed.
+    assert sorted(ours.col_ind) == list(range(8))
+
+
+def test_2opt_answers_are_swap_optimal_and_start_from_the_guess():
+    rng = np.random.default_rng(12)
+    A, B = rng.random((9, 9)), rng.random((9, 9))
+    result = quadratic_assignment(A, B, method="2opt", maximize=True, n_init=3, seed=0)
+    perm = result.col_ind
+    for r, t in itertools.combinations(range(9), 2):
+        swapped = perm.copy()
+        swapped[[r, t]] = swapped[[t, r]]
+        assert recomputed(A, B, swapped) <= result.fun + 1e-12
+    # From the optimum as a full guess, 2-opt cannot move.
+    optimum = brute_force_qap(A, B, maximize=True)
+    guess = np.column_stack([np.arange(9), perm])
+    again = quadratic_assignment(A, B, method="2opt", maximize=True, partial_guess=guess)
+    np.testing.assert_array_equal(again.col_ind, perm)
+    assert again.nit == 0 and result.fun <= optimum + 1e-12
+
+
+def test_p0_the_optimum_as_a_start_stays_there():
+    A, B, truth = correlated_pair(60, 0.2, 0.5, np.random.default_rng(13))
+    P0 = np.eye(60)[truth]  # row i has its 1 at truth[i]
+    result = quadratic_assignment(A, B, maximize=True, P0=P0, local_search=False)
+    barycenter = quadratic_assignment(A, B, maximize=True, local_search=False)
+    assert result.fun >= recomputed(A, B, truth) > barycenter.fun
+
+
+def test_p0_columns_follow_b_when_the_input_is_shuffled():
+    # The same P0 (the planted map) with and without shuffle_input: both stay at the optimum,
+    # so P0's columns are read in B's order whatever order the solver uses inside.
+    A, B, truth = correlated_pair(50, 0.2, 0.5, np.random.default_rng(14))
+    P0 = np.eye(50)[truth]
+    for shuffle in (False, True):
+        result = quadratic_assignment(A, B, maximize=True, P0=P0, shuffle_input=shuffle,
+                                      local_search=False, seed=1)
+        assert result.fun >= recomputed(A, B, truth)
+
+
+def test_shuffle_input_answers_in_bs_own_order():
+    # The solver orders B's rows at random inside; the answer must still name B's rows.
+    rng = np.random.default_rng(3)
+    A = rng.random((40, 40)) * (rng.random((40, 40)) < 0.3)
+    truth = rng.permutation(40)
+    B = np.empty_like(A)
+    B[np.ix_(truth, truth)] = A
+    one = quadratic_assignment(A, B, maximize=True, shuffle_input=True, seed=3,
+                               partial_match=[[0, truth[0]]])
+    two = quadratic_assignment(A, B, maximize=True, shuffle_input=True, seed=3,
+                               partial_match=[[0, truth[0]]])
+    np.testing.assert_array_equal(one.col_ind, truth)
+    np.testing.assert_array_equal(one.col_ind, two.col_ind)
+
+
+@pytest.mark.parametrize("perturbation", [0.0, 0.3, 1.0])
+def test_init_perturbation_mixes_every_start_with_a_random_doubly_stochastic_matrix(perturbation):
+    m = 6
+    first = np.eye(m)
+    starts = _starts(4, m, Runtime.resolve("cpu", "float64", 0), first, perturbation).numpy()
+    for start in starts:
+        np.testing.assert_allclose(start.sum(axis=0), 1, atol=1e-3)
+        np.testing.assert_allclose(start.sum(axis=1), 1, atol=1e-3)
+        if perturbation == 0.0:
+            continue
+        # (1 - t) I + t K with K doubly stochastic: the diagonal is at least 1 - t.
+        assert (np.diag(start) >= 1 - perturbation - 1e-12).all()
+        assert not np.allclose(start, first)
+    if perturbation == 0.0:
+        np.testing.assert_array_equal(starts[0], first)
+
+
+def test_an_empty_problem_has_an_empty_answer_as_in_scipy():
+    theirs = scipy.optimize.quadratic_assignment(
+        np.zeros((0, 0)), np.zeros((0, 0)), options={"rng": np.random.default_rng(0)}
+    )
+    ours = quadratic_assignment(np.zeros((0, 0)), np.zeros((0, 0)))
+    assert ours.fun == theirs.fun == 0 and len(ours.col_ind) == len(theirs.col_ind) == 0
+
+
+def test_two_pairs_as_a_tuple_are_ambiguous_but_other_column_tuples_are_columns():
+    rng = np.random.default_rng(15)
+    A, B = rng.random((6, 6)), rng.random((6, 6))
+    columns = quadratic_assignment(A, B, partial_match=([0, 1, 2], [5, 4, 3]))
+    rows = quadratic_assignment(A, B, partial_match=[[0, 5], [1, 4], [2, 3]])
+    np.testing.assert_array_equal(columns.col_ind, rows.col_ind)
+    assert list(columns.col_ind[:3]) == [5, 4, 3]
+    # A list of two pairs and an array of two pairs are rows, as in SciPy.
+    for pairs in ([[0, 5], [1, 4]], np.array([[0, 5], [1, 4]])):
+        assert list(quadratic_assignment(A, B, partial_match=pairs).col_ind[:2]) == [5, 4]
+
+
+@pytest.mark.parametrize("scale", [1e-300, 1e-150, 1e150, 1e300])
+def test_any_scale_gives_the_same_permutation_and_an_exactly_scaled_objective(scale):
+    rng = np.random.default_rng(16)
+    A, B = rng.integers(0, 5, (10, 10)).astype(float), rng.integers(0, 5, (10, 10)).astype(float)
+    S = rng.integers(0, 3, (10, 10)).astype(float)
+    plain = quadratic_assignment(A, B, similarity=S, maximize=True, n_init=3, seed=0)
+    # A scaled, B unscaled, S scaled with A: the objective scales exactly, as does the answer.
+    scaled = quadratic_assignment(A * scale, B, similarity=S * scale, maximize=True,
+                                  n_init=3, seed=0)
+    np.testing.assert_array_equal(scaled.col_ind, plain.col_ind)
+    assert scaled.fun == pytest.approx(plain.fun * scale, rel=1e-12)
+
+
+def test_an_objective_beyond_float64_is_a_clear_error():
+    A = np.full((3, 3), 1e300)
+    with pytest.raises(ValueError, match="overflows float64"):
+        quadratic_assignment(A, A, maximize=True)
+
+
+def test_layers_sum_their_objectives_and_recover_a_multiplex_copy():
+    # Two edge types that are each ambiguous alone (both have automorphisms) but not together.
+    rng = np.random.default_rng(17)
+    n = 30
+    layers = [(rng.random((n, n)) < 0.15).astype(float) for _ in range(2)]
+    truth = rng.permutation(n)
+    copies = []
+    for layer in layers:
+        copy = np.empty_like(layer)
+        copy[np.ix_(truth, truth)] = layer
+        copies.append(copy)
+    result = quadratic_assignment(layers, copies, maximize=True, method="goat")
+    np.testing.assert_array_equal(result.col_ind, truth)
+    assert result.fun == sum(recomputed(a, b, result.col_ind) for a, b in zip(layers, copies))
+    stacked = quadratic_assignment(np.stack(layers), np.stack(copies), maximize=True,
+                                   method="goat")
+    np.testing.assert_array_equal(stacked.col_ind, truth)
+
+
+@given(small_qaps(), st.booleans())
+def test_layers_match_brute_force_of_the_summed_objective(qap, maximize):
+    A, B, S, seeds = qap
+    rng = np.random.default_rng(len(A))
+    A2, B2 = rng.integers(-2, 3, A.shape), rng.integers(-2, 3, B.shape)
+    result = quadratic_assignment([A, A2], [B, B2], maximize=maximize, partial_match=seeds,
+                                  n_init=3, seed=0, similarity=S)
+    total = recomputed(A, B, result.col_ind, S) + recomputed(A2, B2, result.col_ind)
+    assert result.fun == pytest.approx(total, abs=1e-9)
+
+
+def test_goats_temperature_follows_a_typical_row_not_the_hub_entries():
+    # A correlated pair of Barabási–Albert graphs (each child keeps a parent edge with
+    # probability 0.9): a few hub-by-hub entries of the gradient dwarf the rest, and a
+    # temperature set by the gradient's spread alone made a nearly uniform plan, 38% matched.
+    rng = np.random.default_rng(1)
+    parent = np.triu(nx.to_numpy_array(nx.barabasi_albert_graph(500, 2, seed=1)), 1)
+    children = []
+    for _ in range(2):
+        child = parent * (rng.random(parent.shape) < 0.9)
+        children.append(child + child.T)
+    A, B0 = children
+    truth = rng.permutation(500)
+    B = np.empty_like(B0)
+    B[np.ix_(truth, truth)] = B0
+    result = quadratic_assignment(A, B, method="goat", maximize=True, local_search=False)
+    # Leaves hanging from one hub are interchangeable, so the planted map is not the only
+    # good answer: ask for most of it and for nearly its objective.
+    assert (result.col_ind == truth).mean() >= 0.85
+    assert result.fun >= 0.97 * recomputed(A, B, truth)
