@@ -184,8 +184,8 @@ def pot_gromov_wasserstein(G1, G2):
     B = nx.to_numpy_array(G2, nodelist=nodes2)
     p, q = ot.unif(len(A)), ot.unif(len(B))
     coupling = ot.gromov.gromov_wasserstein(A, B, p, q, loss_fun="square_loss")
-    rows_, cols = scipy.optimize.linear_sum_assignment(coupling, maximize=True)
-    return {nodes1[i]: nodes2[j] for i, j in zip(rows_, cols)}
+    matched, cols = scipy.optimize.linear_sum_assignment(coupling, maximize=True)
+    return {nodes1[i]: nodes2[j] for i, j in zip(matched, cols)}
 
 
 def rows(pairs, with_pot):

@@ -85,6 +85,7 @@ def frank_wolfe(problem, start, *, sign, method, max_iter, tol):
     # NumPy: on a small problem each tensor operation costs more than its arithmetic.
     ids = np.arange(k)
     P, origin = start.clone(), start
+    origin_sq = _inner(origin, origin)  # fixed while the start runs
     product = problem.apply(P)
     product_t = product if problem.symmetric else problem.apply_transposed(P)
     value = sign * _inner(product, P)
@@ -115,7 +116,7 @@ def frank_wolfe(problem, start, *, sign, method, max_iter, tol):
             _inner(R, R),
             _inner(P, P),
             _inner(P, R),
-            _inner(origin, origin),
+            origin_sq,
             _inner(origin, P),
             _inner(origin, R),
         ]))
@@ -151,6 +152,7 @@ def frank_wolfe(problem, start, *, sign, method, max_iter, tol):
                 return final, iterations, converged, best_vertex
             keep = torch.from_numpy(~done).to(device)
             P, origin, value = P[keep], origin[keep], value[~done]
+            origin_sq = origin_sq[keep]
             product = product[keep]
             product_t = product if problem.symmetric else product_t[keep]
     final[torch.from_numpy(ids).to(device)] = P

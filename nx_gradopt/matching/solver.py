@@ -265,6 +265,11 @@ def quadratic_assignment(
     if local_search is None:
         local_search = m <= LOCAL_SEARCH_LIMIT
     polish = (local_search or method == "2opt") and m > 1
+    if polish:
+        # Small enough to polish is small enough to evaluate dense: a candidate's objective
+        # then costs microseconds instead of the sparse indexing's half millisecond.
+        a_padded, b_padded = _dense_layers(a_padded), _dense_layers(b_padded)
+        sim = None if sim is None else sim.toarray()
     # The reported objective is that of A and B as given, whatever the padding optimised.
     a_objective, b_objective, sim_objective = a_padded, b_padded, sim
     if padding != "naive":
@@ -273,15 +278,9 @@ def quadratic_assignment(
             [pad(b, size, "naive") for b in b_layers],
             None if similarity is None else pad_rectangular(similarity, size),
         )
-    if polish:
-        a_dense = [a.toarray() for a in a_padded]
-        b_dense = [b.toarray() for b in b_padded]
-        sim_dense = None if sim is None else sim.toarray()
-        # Small enough to polish is small enough to evaluate dense: a candidate's objective
-        # then costs microseconds instead of the sparse indexing's half millisecond.
-        a_objective = [a.toarray() for a in a_objective]
-        b_objective = [b.toarray() for b in b_objective]
-        sim_objective = None if sim_objective is None else sim_objective.toarray()
+        if polish:
+            a_objective, b_objective = _dense_layers(a_objective), _dense_layers(b_objective)
+            sim_objective = None if sim_objective is None else sim_objective.toarray()
     perms, values, swaps = [], [], []
     for start_candidates in candidates:
         seen = {}
@@ -295,7 +294,7 @@ def quadratic_assignment(
             moves = 0
             if polish:
                 moves = two_opt(
-                    a_dense, b_dense, sim_dense, perm, problem.free_a, maximize=maximize
+                    a_padded, b_padded, sim, perm, problem.free_a, maximize=maximize
                 )
             seen[key] = (objective(a_objective, b_objective, sim_objective, perm), perm, moves)
         value, perm, moves = max(seen.values(), key=lambda item: sign * item[0])
@@ -362,6 +361,10 @@ def _starts(n_init, m, runtime, first=None, perturbation=0.0):
             _random_doubly_stochastic(len(interior), m, runtime) + 1.0 / m
         ) / 2
     return starts
+
+
+def _dense_layers(layers):
+    return [layer.toarray() for layer in layers]
 
 
 def _random_doubly_stochastic(count, m, runtime):

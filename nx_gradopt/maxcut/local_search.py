@@ -266,12 +266,12 @@ def one_exchange(indptr, indices, data, x, shuffle, eps):
     same state. NetworkX recomputes every node's cut in Python at every step (O(n m) a
     step); here a step is the shuffle and an O(n) compiled scan."""
     n = x.shape[0]
+    if n == 0:  # NetworkX shuffles one empty list, which draws nothing
+        return
     g = gains(indptr, indices, data, x)
     while True:
         order = list(range(n))  # NetworkX shuffles a fresh node list at every step
         shuffle(order)
-        if n == 0:
-            return
         best = _first_best(g, np.array(order, dtype=np.int64))
         if g[best] <= eps:
             return

@@ -322,16 +322,13 @@ def max_cut_sdp(
     return solution.cut_value, solution.partition
 
 
-def _cut_graph(G, weight):
-    """(SciPy CSR of the symmetric weights without self-loops, the cut-value converter):
-    cut values are ints where NetworkX's ``cut_size`` sums ints."""
-    from ..maxcut.local_search import symmetric_csr
-
+def _cut_edges(G, weight):
+    """(u, v, w: the edges without self-loops as NumPy arrays, the cut-value converter): cut
+    values are ints where NetworkX's ``cut_size`` sums ints."""
     values = check_weights(G, weight)
     u, v = G.undirected_edges()
     w = values[G.row < G.col].numpy()
     u, v = u.numpy(), v.numpy()
-    matrix = symmetric_csr(len(G), u, v, w)
     integral = weight is None or weight in G.integer_attributes
 
     def cut_value(x):
@@ -341,7 +338,7 @@ def _cut_graph(G, weight):
         total = float(w[crossing].sum())
         return int(round(total)) if integral else total
 
-    return matrix, cut_value
+    return u, v, w, cut_value
 
 
 def _partition(G, x, extra=()):
@@ -361,8 +358,10 @@ def one_exchange(G, initial_cut=None, seed=None, weight=None):
     import numpy as np
 
     from ..maxcut.local_search import one_exchange as exchange
+    from ..maxcut.local_search import symmetric_csr
 
-    matrix, cut_value = _cut_graph(G, weight)
+    u, v, w, cut_value = _cut_edges(G, weight)
+    matrix = symmetric_csr(len(G), u, v, w)
     cut = set() if initial_cut is None else set(initial_cut)
     index = G.index
     x = -np.ones(len(G))
@@ -383,6 +382,6 @@ def one_exchange(G, initial_cut=None, seed=None, weight=None):
 def randomized_partitioning(G, seed=None, p=0.5, weight=None):
     import numpy as np
 
-    _, cut_value = _cut_graph(G, weight)
+    *_, cut_value = _cut_edges(G, weight)
     x = np.array([1.0 if seed.random() < p else -1.0 for _ in G.nodes])
     return cut_value(x), _partition(G, x)
