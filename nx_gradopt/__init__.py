@@ -6,9 +6,14 @@ names are resolved lazily (PEP 562).
 """
 
 import importlib
+import logging
 import sys
 
 __version__ = "0.1.0"
+
+# Progress of long runs goes to this logger at INFO (nx_gradopt.core.progress); the library
+# prints nothing. A NullHandler, as the logging HOWTO asks of libraries.
+logging.getLogger("nx_gradopt").addHandler(logging.NullHandler())
 
 # Public names other than the new NetworkX functions, which come from the registry.
 _LAZY = {

@@ -4,41 +4,91 @@
   node numbers; w is an integer or a real (Gset uses 1 and -1). Nodes are 0..n-1 here.
 - QAPLIB (quadratic assignment): ``n``, then the n x n matrices A and B, numbers separated by
   any whitespace; a solution file holds ``n`` and the objective, then a 1-based permutation.
+
+The readers never trust a header: sizes are checked against the data before anything of that
+size is allocated, every parse error names the file and the line, and non-finite numbers are
+rejected. The writers write canonical numbers (``2``, ``2.5``, never ``np.float64(2.5)``) and
+refuse weights their reader would reject.
 """
 
+import math
+import numbers
 import os
 
 import networkx as nx
 import numpy as np
 
-__all__ = ["read_gset", "read_qaplib", "read_qaplib_solution", "write_gset"]
+__all__ = [
+    "read_gset", "write_gset", "read_qaplib", "read_qaplib_solution", "write_qaplib_solution",
+]
+
+# Integral weights are kept as Python ints only where a float64 holds them exactly.
+_EXACT_INTEGERS = 2**53
+_LARGEST_FLOAT = int(np.finfo(np.float64).max)
 
 
 def _open(path, mode):
+    """(handle, name for messages, whether we opened it)."""
     if hasattr(path, "read") or hasattr(path, "write"):
-        return path, False
-    return open(os.fspath(path), mode, encoding="ascii"), True
+        return path, getattr(path, "name", "<stream>"), False
+    path = os.fspath(path)
+    # surrogateescape: a stray non-ASCII byte becomes a token that fails to parse, so the error
+    # names its line (a decoding error would not know the line).
+    return open(path, mode, encoding="ascii", errors="surrogateescape"), path, True
 
 
-def read_gset(path):
+def _lines(handle):
+    """Non-blank lines as (line number, tokens)."""
+    for number, line in enumerate(handle, start=1):
+        tokens = line.replace(",", " ").split()  # some QAPLIB files separate by commas
+        if tokens:
+            yield number, tokens
+
+
+def _integer(token, name, line, what):
+    try:
+        return int(token) if token.isascii() else int("not ASCII")
+    except ValueError:
+        raise ValueError(f"{name}: line {line}: {what} must be an integer; got {token!r}") \
+            from None
+
+
+def _real(token, name, line, what):
+    try:
+        value = float(token) if token.isascii() else float("not ASCII")
+    except ValueError:
+        raise ValueError(f"{name}: line {line}: {what} must be a number; got {token!r}") from None
+    if not math.isfinite(value):
+        raise ValueError(f"{name}: line {line}: {what} must be finite; got {token!r}")
+    return value
+
+
+def read_gset(path, *, max_isolated_nodes=1_000_000):
     """Read a Gset (rudy) max-cut instance as an undirected weighted graph.
 
     Parameters
     ----------
     path : path or file object
         The instance file.
+    max_isolated_nodes : int, optional (default 1,000,000)
+        How many nodes the header may declare beyond those the edge lines touch. The header's
+        ``n`` is not trusted: a corrupt ``n`` would otherwise allocate nodes until memory runs
+        out. Raise it for files that really hold that many isolated nodes.
 
     Returns
     -------
     G : networkx.Graph
         Nodes ``0 .. n-1`` (the file's 1-based numbers minus one), ``weight`` on every edge
-        (int when every weight in the file is integral, else float). Repeated edges are summed.
+        (int when every weight in the file is an integer below 2**53 in magnitude, else
+        float). Repeated edges are summed.
 
     Raises
     ------
     ValueError
-        If the header or an edge line is malformed, a node number is out of range, or the
-        number of edge lines differs from the header's.
+        With the file name and line number, if the header or an edge line is malformed, a
+        weight is not finite, a node number is out of range, the number of edge lines differs
+        from the header's, or the header declares more than ``max_isolated_nodes`` nodes that
+        no edge touches.
 
     Examples
     --------
@@ -47,54 +97,90 @@ def read_gset(path):
     >>> sorted(G.edges(data="weight"))
     [(0, 1, 1), (1, 2, -1)]
     """
-    handle, close = _open(path, "r")
+    handle, name, close = _open(path, "r")
     try:
-        header = handle.readline().split()
-        if len(header) < 2:
-            raise ValueError(f"Gset header must be 'n m'; got {' '.join(header)!r}")
-        try:
-            n, m = int(header[0]), int(header[1])
-        except ValueError:
-            raise ValueError(f"Gset header must be 'n m'; got {' '.join(header)!r}") from None
+        lines = _lines(handle)
+        first = next(lines, None)
+        if first is None or len(first[1]) != 2:
+            shown = " ".join(first[1]) if first else ""
+            raise ValueError(f"{name}: line {first[0] if first else 1}: Gset header must be "
+                             f"'n m'; got {shown!r}")
+        line, (n_token, m_token) = first
+        n = _integer(n_token, name, line, "the header's n")
+        m = _integer(m_token, name, line, "the header's m")
         if n < 0 or m < 0:
-            raise ValueError(f"Gset header must be non-negative; got n={n}, m={m}")
-        rows = [line.split() for line in handle if line.strip()]
+            raise ValueError(f"{name}: line {line}: Gset header must be non-negative; "
+                             f"got n={n}, m={m}")
+        ends, weights = [], []
+        for line, tokens in lines:
+            if len(ends) == m:
+                raise ValueError(f"{name}: line {line}: the header announces {m} edges; "
+                                 "the file has more")
+            if len(tokens) != 3:
+                raise ValueError(f"{name}: line {line}: Gset edge lines must be 'i j w'; "
+                                 f"got {' '.join(tokens)!r}")
+            i = _integer(tokens[0], name, line, "a node number")
+            j = _integer(tokens[1], name, line, "a node number")
+            if not (1 <= i <= n and 1 <= j <= n):
+                raise ValueError(f"{name}: line {line}: Gset node numbers must lie in 1..{n}; "
+                                 f"got {i} {j}")
+            ends.append((i - 1, j - 1))
+            weights.append(_real(tokens[2], name, line, "a weight"))
     finally:
         if close:
             handle.close()
-    if len(rows) != m:
-        raise ValueError(f"Gset header announces {m} edges; the file has {len(rows)}")
-    if any(len(row) != 3 for row in rows):
-        bad = next(row for row in rows if len(row) != 3)
-        raise ValueError(f"Gset edge lines must be 'i j w'; got {' '.join(bad)!r}")
-    ends = np.array([[int(i), int(j)] for i, j, _ in rows], dtype=np.int64).reshape(-1, 2)
-    if ends.size and (ends.min() < 1 or ends.max() > n):
-        raise ValueError(f"Gset node numbers must lie in 1..{n}")
-    weights = np.array([float(w) for *_, w in rows], dtype=np.float64)
-    if not np.isfinite(weights).all():
-        raise ValueError("Gset weights must be finite")
-    integral = bool(np.all(weights == np.round(weights)))
+    if len(ends) != m:
+        raise ValueError(f"{name}: the header announces {m} edges; the file has {len(ends)}")
+    touched = len({node for edge in ends for node in edge})
+    if n - touched > max_isolated_nodes:
+        raise ValueError(
+            f"{name}: the header declares n={n} nodes, {n - touched} of them on no edge; "
+            f"more than max_isolated_nodes={max_isolated_nodes}. Pass a larger "
+            "max_isolated_nodes if the file is right."
+        )
+    integral = all(w.is_integer() and abs(w) < _EXACT_INTEGERS for w in weights)
     G = nx.Graph()
     G.add_nodes_from(range(n))
-    for (i, j), w in zip(ends.tolist(), weights.tolist()):
+    for (i, j), w in zip(ends, weights):
         w = int(w) if integral else w
-        if G.has_edge(i - 1, j - 1):
-            G.edges[i - 1, j - 1]["weight"] += w
+        if G.has_edge(i, j):
+            G.edges[i, j]["weight"] += w
         else:
-            G.add_edge(i - 1, j - 1, weight=w)
+            G.add_edge(i, j, weight=w)
     return G
+
+
+def _canonical(value, edge):
+    """The text of a finite real weight, as the reader reads it back."""
+    if isinstance(value, numbers.Integral):  # int, bool, numpy integers
+        if abs(int(value)) <= _LARGEST_FLOAT:  # the reader reads numbers as float64
+            return str(int(value))
+    elif isinstance(value, numbers.Real):  # float, numpy floats, fractions
+        try:
+            number = float(value)
+        except OverflowError:
+            number = math.inf
+        if math.isfinite(number):
+            return repr(number)
+    raise ValueError(f"write_gset: the weight of edge {edge!r} must be a finite real number; "
+                     f"got {value!r}")
 
 
 def write_gset(G, path, weight="weight"):
     """Write an undirected graph in Gset (rudy) format.
 
     Nodes are numbered ``1 .. n`` in ``list(G)`` order; an edge without ``weight`` is
-    written with weight 1 (NetworkX's default).
+    written with weight 1 (NetworkX's default). Weights are written canonically: integers
+    (``bool`` and NumPy integers included) as integers, other reals as the shortest decimal
+    that reads back to the same float64.
 
     Raises
     ------
     NetworkXNotImplemented
         If G is directed or a multigraph.
+    ValueError
+        If a weight is not a finite real number (complex, ``None``, text, NaN, infinite);
+        nothing is written then.
 
     Examples
     --------
@@ -111,9 +197,8 @@ def write_gset(G, path, weight="weight"):
     index = {node: k + 1 for k, node in enumerate(G)}
     lines = [f"{len(index)} {G.number_of_edges()}"]
     for a, b, w in G.edges(data=weight, default=1):
-        lines.append(f"{index[a]} {index[b]} {w!r}" if isinstance(w, float) else
-                     f"{index[a]} {index[b]} {w}")
-    handle, close = _open(path, "w")
+        lines.append(f"{index[a]} {index[b]} {_canonical(w, (a, b))}")
+    handle, _, close = _open(path, "w")
     try:
         handle.write("\n".join(lines) + "\n")
     finally:
@@ -121,13 +206,15 @@ def write_gset(G, path, weight="weight"):
             handle.close()
 
 
-def _numbers(path):
-    handle, close = _open(path, "r")
-    try:
-        return handle.read().replace(",", " ").split()  # some files separate by commas
-    finally:
-        if close:
-            handle.close()
+def _header_n(lines, name, what):
+    first = next(lines, None)
+    if first is None:
+        raise ValueError(f"{name}: {what} is empty; it must start with n")
+    line, tokens = first
+    n = _integer(tokens[0], name, line, "n")
+    if n < 1:
+        raise ValueError(f"{name}: line {line}: n must be a positive integer; got {n}")
+    return n, [(line, token) for token in tokens[1:]]
 
 
 def read_qaplib(path):
@@ -147,7 +234,8 @@ def read_qaplib(path):
     Raises
     ------
     ValueError
-        If the file does not hold n and then exactly 2 n² numbers.
+        With the file name and line number, if the file does not hold a positive n and then
+        exactly 2 n² finite numbers.
 
     Examples
     --------
@@ -156,17 +244,27 @@ def read_qaplib(path):
     >>> A.shape, float(B[0, 1])
     ((2, 2), 5.0)
     """
-    tokens = _numbers(path)
+    handle, name, close = _open(path, "r")
     try:
-        n = int(tokens[0])
-        values = np.array([float(token) for token in tokens[1:]], dtype=np.float64)
-    except (IndexError, ValueError):
-        raise ValueError("QAPLIB file must hold n and then two n x n matrices of numbers") \
-            from None
-    if n < 1 or values.size != 2 * n * n:
-        raise ValueError(
-            f"QAPLIB file announces n={n}, so 2 n^2 = {2 * n * n} numbers; it has {values.size}"
-        )
+        lines = _lines(handle)
+        n, pending = _header_n(lines, name, "the QAPLIB file")
+        count = 2 * n * n
+        values = []
+        for line, token in pending:
+            values.append(_real(token, name, line, "a matrix entry"))
+        for line, tokens in lines:
+            # Checked before storing: a header's n cannot make us hold more than the file has.
+            if len(values) + len(tokens) > count:
+                raise ValueError(f"{name}: line {line}: the file announces n={n}, so 2 n^2 = "
+                                 f"{count} numbers; it has more")
+            values.extend(_real(token, name, line, "a matrix entry") for token in tokens)
+    finally:
+        if close:
+            handle.close()
+    if len(values) != count:
+        raise ValueError(f"{name}: the file announces n={n}, so 2 n^2 = {count} numbers; "
+                         f"it has {len(values)}")
+    values = np.array(values, dtype=np.float64)
     return values[: n * n].reshape(n, n), values[n * n:].reshape(n, n)
 
 
@@ -176,24 +274,89 @@ def read_qaplib_solution(path):
     Returns
     -------
     objective : int or float
-        The objective value stated in the file.
+        The objective value stated in the file (an int when it is an integer).
     permutation : numpy.ndarray
         ``permutation[i]`` is the location of facility i, numbered from 0. A few files (kra30a
-        in the shared set) list the inverse permutation: check the objective both ways.
+        in QAPLIB) list the inverse permutation: check the objective both ways. A file that
+        numbers from 0 (tai40a in QAPLIB) is read as such: its list holds 0 and not n.
 
     Raises
     ------
     ValueError
-        If the file does not hold n, the objective and a permutation of 1..n.
+        With the file name and line number, if the file does not hold a positive n, a finite
+        objective and a permutation of 1..n.
+
+    Examples
+    --------
+    >>> import io
+    >>> read_qaplib_solution(io.StringIO("3 10\\n2 3 1\\n"))
+    (10, array([1, 2, 0]))
     """
-    tokens = _numbers(path)
+    handle, name, close = _open(path, "r")
     try:
-        n = int(tokens[0])
-        objective = float(tokens[1])
-        permutation = np.array([int(token) for token in tokens[2:]], dtype=np.int64) - 1
-    except (IndexError, ValueError):
-        raise ValueError("QAPLIB solution must hold n, the objective and a permutation") \
-            from None
-    if permutation.size != n or not np.array_equal(np.sort(permutation), np.arange(n)):
-        raise ValueError(f"QAPLIB solution must list a permutation of 1..{n}")
-    return (int(objective) if objective.is_integer() else objective), permutation
+        lines = _lines(handle)
+        n, pending = _header_n(lines, name, "the QAPLIB solution")
+        rest = pending + [(line, token) for line, tokens in lines for token in tokens]
+    finally:
+        if close:
+            handle.close()
+    if not rest:
+        raise ValueError(f"{name}: the QAPLIB solution must hold n, the objective and a "
+                         "permutation; the objective is missing")
+    line, token = rest[0]
+    objective = _real(token, name, line, "the objective")
+    entries = rest[1:]
+    if len(entries) != n:
+        raise ValueError(f"{name}: the QAPLIB solution must list a permutation of 1..{n}; "
+                         f"it lists {len(entries)} numbers")
+    permutation = np.array([_integer(token, name, line, "a permutation entry")
+                            for line, token in entries], dtype=np.int64)
+    # QAPLIB's tai40a.sln numbers from 0; a list holding 0 (and so not n) cannot be 1-based.
+    permutation -= 0 if 0 in permutation else 1
+    if not np.array_equal(np.sort(permutation), np.arange(n)):
+        raise ValueError(f"{name}: the QAPLIB solution must list a permutation of 1..{n}")
+    exact = objective.is_integer() and abs(objective) < _EXACT_INTEGERS
+    return (int(objective) if exact else objective), permutation
+
+
+def write_qaplib_solution(objective, permutation, path):
+    """Write a QAPLIB ``.sln`` file: ``n objective`` then the 1-based permutation.
+
+    Parameters
+    ----------
+    objective : real
+        The objective value; written as an integer when it is one.
+    permutation : sequence of int
+        ``permutation[i]`` is the location (0-based) of facility i, as
+        :func:`read_qaplib_solution` returns it and ``quadratic_assignment`` reports it
+        in ``col_ind``.
+
+    Raises
+    ------
+    ValueError
+        If the objective is not finite or ``permutation`` is not a permutation of 0..n-1.
+
+    Examples
+    --------
+    >>> import io
+    >>> out = io.StringIO()
+    >>> write_qaplib_solution(10.0, [1, 2, 0], out)
+    >>> print(out.getvalue(), end="")
+    3 10
+    2 3 1
+    """
+    permutation = np.asarray(permutation)
+    n = permutation.size
+    if (permutation.ndim != 1 or n == 0 or not np.issubdtype(permutation.dtype, np.integer)
+            or not np.array_equal(np.sort(permutation), np.arange(n))):
+        raise ValueError(f"permutation must be a permutation of 0..n-1; got {permutation!r}")
+    value = float(objective)
+    if not math.isfinite(value):
+        raise ValueError(f"objective must be finite; got {objective!r}")
+    shown = str(int(value)) if value.is_integer() and abs(value) < _EXACT_INTEGERS else repr(value)
+    handle, _, close = _open(path, "w")
+    try:
+        handle.write(f"{n} {shown}\n{' '.join(str(int(p) + 1) for p in permutation)}\n")
+    finally:
+        if close:
+            handle.close()

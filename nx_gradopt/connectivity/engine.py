@@ -23,7 +23,8 @@ import scipy.optimize
 import torch
 
 from ..core.projections import spend_remainder
-from ..core.results import ConvergenceWarning, OptimizationResult
+from ..core.progress import Progress
+from ..core.results import INTERRUPTED, ConvergenceWarning, OptimizationResult
 from ..core.runtime import single_threaded_blas
 
 __all__ = ["ConvergenceWarning", "maximize_over_budget", "optimize_edge_weights"]
@@ -134,8 +135,10 @@ def optimize_edge_weights(
             raise ValueError(f"`objective` returned {float(value)!r}")
         if signed > best["value"]:
             best["value"], best["weights"] = signed, weights.detach().clone()
+        progress("evaluation %d: best objective %.6g", best["count"], sign * best["value"])
         return signed, sign * gradient.detach().cpu().double().numpy()
 
+    progress = Progress("optimize_edge_weights")
     start = problem.uniform_weights(dtype).cpu().numpy()
     with single_threaded_blas():  # see core.runtime
         scale = 1.0
@@ -154,6 +157,11 @@ def optimize_edge_weights(
                 previous = best["value"]
         except StopOptimization as stop:
             reason = str(stop)
+        except KeyboardInterrupt:
+            if best["weights"] is None:  # interrupted before the first evaluation
+                raise
+            reason = INTERRUPTED
+    progress("stopped after %d evaluations: %s", best["count"], reason, force=True)
     weights = fill_budget(best["weights"], problem)
     return OptimizationResult(
         x=weights, fun=sign * best["value"], nit=best["count"], converged=converged,

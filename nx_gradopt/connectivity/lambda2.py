@@ -38,7 +38,8 @@ import torch
 
 from ..core.eigensolvers import smallest_eigenpairs
 from ..core.laplacian import edge_laplacian_quadratic
-from ..core.results import OptimizationResult
+from ..core.progress import Progress
+from ..core.results import INTERRUPTED, OptimizationResult
 from ..core.runtime import Runtime, single_threaded_blas, torch_generator
 from ..core.sparse import connected_components
 from .certificate import certified_upper_bound
@@ -153,6 +154,7 @@ def _maximize(problem, max_iter, tol, time_limit, eigen_method, runtime):
         free_bound, _ = certified_upper_bound(pairs.vectors, problem, start=mixing, refine=False)
         state["bound"] = min(state["bound"], free_bound)
         state["history"].append((value, state["bound"]))
+        report()
         return smooth, gradient.cpu().double().numpy()
 
     def unfold():
@@ -170,7 +172,14 @@ def _maximize(problem, max_iter, tol, time_limit, eigen_method, runtime):
             else:
                 state["count"] += 1
             state["history"].append((value, state["bound"]))
+            report()
             check_stop()
+
+    progress = Progress("lambda_2")
+
+    def report(force=False):
+        progress("evaluation %d: best lambda_2 %.6g, certified bound %.6g, gap %.2e",
+                 state["count"], state["best"], state["bound"], gap(), force=force)
 
     reason, converged = "", False
     w = problem.uniform_weights(dtype)
@@ -205,6 +214,11 @@ def _maximize(problem, max_iter, tol, time_limit, eigen_method, runtime):
     except StopOptimization as stop:
         reason = str(stop)
         converged = gap() <= tol
+    except KeyboardInterrupt:
+        if state["weights"] is None:  # interrupted before the first evaluation: nothing to return
+            raise
+        reason = INTERRUPTED
+    report(force=True)
     weights = fill_budget(state["weights"], problem)
     return OptimizationResult(
         x=weights,

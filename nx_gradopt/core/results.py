@@ -1,5 +1,6 @@
 """Result objects and warnings shared by the kernels."""
 
+import warnings
 from dataclasses import dataclass, field
 
 import torch
@@ -7,6 +8,27 @@ import torch
 
 class ConvergenceWarning(UserWarning):
     """An iterative method stopped before meeting its tolerance; the best answer is returned."""
+
+
+# The package's one rule for Ctrl-C: a kernel catches KeyboardInterrupt once it holds a
+# feasible answer, stops within about a second and returns its best answer with this reason;
+# the NetworkX function returns it with a ConvergenceWarning. Interrupted before any feasible
+# answer exists, the KeyboardInterrupt propagates.
+INTERRUPTED = "interrupted (KeyboardInterrupt)"
+
+
+def warn_if_interrupted(function, result, answer, stacklevel=4):
+    """The Ctrl-C rule at a public function: when its kernel stopped on a KeyboardInterrupt,
+    say so with a ConvergenceWarning and return True (the caller returns ``answer``, the
+    best found so far)."""
+    if result.reason != INTERRUPTED:
+        return False
+    warnings.warn(
+        f"{function} was interrupted (KeyboardInterrupt): {answer} found so far is returned.",
+        ConvergenceWarning,
+        stacklevel=stacklevel,
+    )
+    return True
 
 
 @dataclass(frozen=True)

@@ -9,11 +9,13 @@ product pair (two when the graphs are directed).
 """
 
 import math
+import time
 
 import numpy as np
 import torch
 
 from ..core.assignment import linear_assignment, permutation_matrices, sinkhorn_transport
+from ..core.progress import Progress
 
 METHODS = ("faq", "goat")
 
@@ -42,7 +44,7 @@ def exact_step(a, b):
     return np.where(a < 0, interior, (a + b > 0).astype(float))
 
 
-def frank_wolfe(problem, start, *, sign, method, max_iter, tol):
+def frank_wolfe(problem, start, *, sign, method, max_iter, tol, deadline=math.inf):
     """Run Frank–Wolfe from the batch of doubly stochastic ``start`` matrices (k, m, m).
 
     ``sign`` is +1 to maximise and -1 to minimise. A start stops when its step moves P by
@@ -67,6 +69,10 @@ def frank_wolfe(problem, start, *, sign, method, max_iter, tol):
         The best permutation among the directions each start visited (FAQ's zigzag passes
         through vertices better than the one its final iterate projects to). Its value
         costs nothing: f(Q) = f(P) + b + a.
+    stopped : str or None
+        "interrupted" when Ctrl-C stopped the iterations (the package's rule: the iterates so
+        far are returned), "time limit" when ``deadline`` (a ``time.perf_counter()`` value)
+        passed, None otherwise.
     """
     k, m, _ = start.shape
     device, dtype = start.device, start.dtype
@@ -92,71 +98,83 @@ def frank_wolfe(problem, start, *, sign, method, max_iter, tol):
     if linear is not None:
         value += _inner(linear.expand_as(P), P)
     value = _numpy(value)
-    for _ in range(max_iter):
-        score = torch.add(product, product_t).mul_(sign)
-        if linear is not None:
-            score += linear
-        if method == "goat":
-            Q, vertex, perms = _transport_direction(score, P)
-        else:
-            perms = linear_assignment(score)
-            Q = permutation_matrices(perms, device=device, dtype=dtype)
-            perms = perms.numpy()
-            vertex = np.ones(len(ids), dtype=bool)
-        R = Q.sub_(P)
-        del Q
-        slope = _inner(score, R)
-        del score  # before the product of R, which needs room for its own buffers
-        product_r = problem.apply(R)
-        # One read-back per iteration: the step's coefficients, and what the norms of P and
-        # of P - origin after the step need (expanded in the step length, known only here).
-        b, a, length_sq, p_sq, p_r, o_sq, o_p, o_r = _numpy(torch.stack([
-            slope,
-            sign * _inner(product_r, R),
-            _inner(R, R),
-            _inner(P, P),
-            _inner(P, R),
-            origin_sq,
-            _inner(origin, P),
-            _inner(origin, R),
-        ]))
-        away_sq, away_r = p_sq - 2 * o_p + o_sq, p_r - o_r
-        length = np.sqrt(length_sq)
-        alpha = exact_step(a, b)
-        vertex_value = value + b + a
-        better = vertex & (vertex_value > best_value[ids])
-        if better.any():
-            best_value[ids[better]] = vertex_value[better]
-            best_vertex[ids[better]] = perms[better]
-        value += alpha * (b + alpha * a)
-        step = torch.from_numpy(alpha).to(device=device, dtype=dtype).view(-1, 1, 1)
-        P.addcmul_(step, R)
-        product.addcmul_(step, product_r)
-        del product_r
-        if not problem.symmetric:
-            product_t.addcmul_(step, problem.apply_transposed(R))
-        del R
-        iterations[ids] += 1
-        # ||P + alpha R - origin|| and ||P + alpha R||, from the products read above.
-        moved = np.sqrt(np.maximum(away_sq + alpha * (2 * away_r + alpha * length_sq), 0.0))
-        if method == "goat":
-            size = np.sqrt(np.maximum(p_sq + alpha * (2 * p_r + alpha * length_sq), 0.0))
-        else:
-            size = scale
-        done = ((alpha * length / size < tol) & (moved / scale >= tol)) | ((alpha == 0) & vertex)
-        if done.any():
-            converged[ids[done]] = True
-            final[torch.from_numpy(ids[done]).to(device)] = P[torch.from_numpy(done).to(device)]
-            ids = ids[~done]
-            if len(ids) == 0:
-                return final, iterations, converged, best_vertex
-            keep = torch.from_numpy(~done).to(device)
-            P, origin, value = P[keep], origin[keep], value[~done]
-            origin_sq = origin_sq[keep]
-            product = product[keep]
-            product_t = product if problem.symmetric else product_t[keep]
+    progress = Progress(f"Frank-Wolfe ({method})")
+    try:
+        for _ in range(max_iter):
+            score = torch.add(product, product_t).mul_(sign)
+            if linear is not None:
+                score += linear
+            if method == "goat":
+                Q, vertex, perms = _transport_direction(score, P)
+            else:
+                perms = linear_assignment(score)
+                Q = permutation_matrices(perms, device=device, dtype=dtype)
+                perms = perms.numpy()
+                vertex = np.ones(len(ids), dtype=bool)
+            R = Q.sub_(P)
+            del Q
+            slope = _inner(score, R)
+            del score  # before the product of R, which needs room for its own buffers
+            product_r = problem.apply(R)
+            # One read-back per iteration: the step's coefficients, and what the norms of P and
+            # of P - origin after the step need (expanded in the step length, known only here).
+            b, a, length_sq, p_sq, p_r, o_sq, o_p, o_r = _numpy(torch.stack([
+                slope,
+                sign * _inner(product_r, R),
+                _inner(R, R),
+                _inner(P, P),
+                _inner(P, R),
+                origin_sq,
+                _inner(origin, P),
+                _inner(origin, R),
+            ]))
+            away_sq, away_r = p_sq - 2 * o_p + o_sq, p_r - o_r
+            length = np.sqrt(length_sq)
+            alpha = exact_step(a, b)
+            vertex_value = value + b + a
+            better = vertex & (vertex_value > best_value[ids])
+            if better.any():
+                best_value[ids[better]] = vertex_value[better]
+                best_vertex[ids[better]] = perms[better]
+            value += alpha * (b + alpha * a)
+            step = torch.from_numpy(alpha).to(device=device, dtype=dtype).view(-1, 1, 1)
+            P.addcmul_(step, R)
+            product.addcmul_(step, product_r)
+            del product_r
+            if not problem.symmetric:
+                product_t.addcmul_(step, problem.apply_transposed(R))
+            del R
+            iterations[ids] += 1
+            progress("iteration %d: %d of %d starts running", iterations.max(), len(ids), k)
+            if time.perf_counter() > deadline:
+                final[torch.from_numpy(ids).to(device)] = P
+                return final, iterations, converged, best_vertex, "time limit"
+            # ||P + alpha R - origin|| and ||P + alpha R||, from the products read above.
+            moved = np.sqrt(np.maximum(away_sq + alpha * (2 * away_r + alpha * length_sq), 0.0))
+            if method == "goat":
+                size = np.sqrt(np.maximum(p_sq + alpha * (2 * p_r + alpha * length_sq), 0.0))
+            else:
+                size = scale
+            done = ((alpha * length / size < tol) & (moved / scale >= tol)) | ((alpha == 0) & vertex)
+            if done.any():
+                converged[ids[done]] = True
+                final[torch.from_numpy(ids[done]).to(device)] = P[torch.from_numpy(done).to(device)]
+                ids = ids[~done]
+                if len(ids) == 0:
+                    return final, iterations, converged, best_vertex, None
+                keep = torch.from_numpy(~done).to(device)
+                P, origin, value = P[keep], origin[keep], value[~done]
+                origin_sq = origin_sq[keep]
+                product = product[keep]
+                product_t = product if problem.symmetric else product_t[keep]
+    except KeyboardInterrupt:
+        # The iterates are doubly stochastic between any two operations; only a start
+        # leaving the batch can be half done, and its row of ``final`` holds its start then.
+        if P.shape[0] == len(ids):
+            final[torch.from_numpy(ids).to(device)] = P
+        return final, iterations, converged, best_vertex, "interrupted"
     final[torch.from_numpy(ids).to(device)] = P
-    return final, iterations, converged, best_vertex
+    return final, iterations, converged, best_vertex, None
 
 
 def _numpy(tensor):

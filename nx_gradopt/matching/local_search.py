@@ -6,11 +6,11 @@ instances (SciPy offers the same move set as ``quadratic_assignment(method="2opt
 evaluates each swap with whole-matrix products; here a swap costs O(n)).
 """
 
-import numba
+from ..core.compiled import compiled, first_call
 import numpy as np
 
 
-@numba.njit(cache=True, nogil=True)
+@compiled
 def _swap_gain(a, b, s, perm, r, t):
     """Change of sum_l sum_ij a_lij b_l{p_i p_j} + sum_i s_{i p_i} when p_r and p_t are
     exchanged (a and b hold the layers: shape (L, n, n))."""
@@ -30,7 +30,7 @@ def _swap_gain(a, b, s, perm, r, t):
     return gain
 
 
-@numba.njit(cache=True, nogil=True)
+@compiled
 def _two_opt(a, b, s, perm, free, sign, max_passes):
     scale = 0.0
     for layer in range(a.shape[0]):
@@ -65,3 +65,11 @@ def two_opt(a_layers, b_layers, similarity, perm, free, *, maximize, max_passes=
         a, b, np.ascontiguousarray(s, dtype=np.float64), perm,
         np.asarray(free, dtype=np.int64), 1.0 if maximize else -1.0, max_passes,
     )
+
+
+def load_compiled():
+    """Load (or compile, the first time after installing) the 2-opt search, saying so at INFO
+    once: the first real call would otherwise sit silent for ~10 s."""
+    with first_call(_two_opt, "2-opt search"):
+        one = [np.ones((2, 2))]
+        two_opt(one, one, None, np.arange(2), np.arange(2), maximize=True, max_passes=1)

@@ -12,10 +12,10 @@ import scipy.sparse as sp
 import torch
 
 from ..core.assignment import linear_assignment, sinkhorn_transport
-from ..core.results import OptimizationResult
+from ..core.results import INTERRUPTED, OptimizationResult, warn_if_interrupted
 from ..core.runtime import Runtime
 from .frank_wolfe import METHODS, frank_wolfe
-from .local_search import two_opt
+from .local_search import load_compiled, two_opt
 from .problem import PADDINGS, objective, pad, reduce
 
 
@@ -75,7 +75,7 @@ def quadratic_assignment(
     A, B, method="faq", options=None, *, maximize=False, partial_match=None,
     partial_guess=None, similarity=None, padding="naive", n_init=1, max_iter=20, tol=0.03,
     local_search=None, P0="barycenter", init_perturbation=0.0, shuffle_input=False,
-    seed=None, device=None, dtype=None,
+    time_limit=None, seed=None, device=None, dtype=None,
 ):
     r"""Solve a quadratic assignment problem approximately (FAQ, GOAT or 2-opt).
 
@@ -131,6 +131,10 @@ def quadratic_assignment(
         this far from its start: Frobenius norms over :math:`\sqrt n` (a permutation's
         norm; SciPy's test) for FAQ, the step over the norm of P for GOAT, whose iterates
         can stay diffuse for many steps.
+    time_limit : float, optional
+        Seconds for the Frank–Wolfe iterations (all starts together, checked every
+        iteration); when it runs out, every start is projected and polished as it stands and
+        ``reason`` says so. The projection and the 2-opt polish come on top.
     local_search : bool or None
         Improve each start's permutation by pairwise swaps (2-opt) until no swap improves
         the objective. A pass costs :math:`O(n^3)`; None (default) means on for at most
@@ -195,6 +199,11 @@ def quadratic_assignment(
         raise ValueError(f"`local_search` must be None, True or False; got {local_search!r}")
     if isinstance(tol, bool) or not isinstance(tol, numbers.Real) or not 0 <= tol < math.inf:
         raise ValueError(f"`tol` must be a non-negative finite number; got {tol!r}")
+    if time_limit is not None and (
+        isinstance(time_limit, bool) or not isinstance(time_limit, numbers.Real)
+        or not 0 < time_limit < math.inf
+    ):
+        raise ValueError(f"`time_limit` must be None or a positive finite number; got {time_limit!r}")
     if (
         isinstance(init_perturbation, bool) or not isinstance(init_perturbation, numbers.Real)
         or not 0 <= init_perturbation <= 1
@@ -251,13 +260,16 @@ def quadratic_assignment(
         if first is not None:
             candidates[0, 0] = _completed(first, runtime)
         iterations, converged = np.zeros(n_init, dtype=np.int64), np.ones(n_init, dtype=bool)
+        stopped = None
     elif m <= 1:
         candidates = np.zeros((1, 1, m), dtype=np.int64)
         iterations, converged = np.zeros(1, dtype=np.int64), np.ones(1, dtype=bool)
+        stopped = None
     else:
-        P, iterations, converged, visited = frank_wolfe(
+        P, iterations, converged, visited, stopped = frank_wolfe(
             problem, _starts(n_init, m, runtime, first, init_perturbation), sign=sign,
             method=method, max_iter=max_iter, tol=tol,
+            deadline=math.inf if time_limit is None else started + time_limit,
         )
         # Per start: the final projection (the permutation nearest P) and the best vertex
         # the iterations visited.
@@ -266,6 +278,7 @@ def quadratic_assignment(
         local_search = m <= LOCAL_SEARCH_LIMIT
     polish = (local_search or method == "2opt") and m > 1
     if polish:
+        load_compiled()
         # Small enough to polish is small enough to evaluate dense: a candidate's objective
         # then costs microseconds instead of the sparse indexing's half millisecond.
         a_padded, b_padded = _dense_layers(a_padded), _dense_layers(b_padded)
@@ -310,7 +323,11 @@ def quadratic_assignment(
         )
     col_ind = perms[best][:na].copy()
     col_ind[col_ind >= nb] = -1
-    if method == "2opt":
+    if stopped == "interrupted":
+        reason = INTERRUPTED
+    elif stopped == "time limit" and not converged[best]:
+        reason = f"time limit {time_limit:g} s reached"
+    elif method == "2opt":
         reason = "no swap of two rows improves the objective"
         iterations = np.array(swaps)  # SciPy counts 2-opt's swaps as its iterations
     elif m <= 1:
@@ -319,11 +336,13 @@ def quadratic_assignment(
         reason = f"Frank–Wolfe step below tol={tol:g}"
     else:
         reason = f"max_iter={max_iter} iterations"
-    return QAPResult(
+    result = QAPResult(
         x=col_ind, fun=float(values[best]), nit=int(iterations[best]),
         converged=bool(converged[best]), reason=reason, time=time.perf_counter() - started,
         start=best, start_objectives=values,
     )
+    warn_if_interrupted("quadratic_assignment", result, "the best permutation", stacklevel=3)
+    return result
 
 
 def _starts(n_init, m, runtime, first=None, perturbation=0.0):

@@ -18,7 +18,7 @@ search returned to the same optimum.
 
 import numpy as np
 import scipy.sparse as sp
-from numba import njit
+from ..core.compiled import compiled, first_call
 
 # BLS parameters from Benlic & Hao (2013), Table 1, as fractions of n where they scale.
 JUMP_MIN_FRACTION = 0.01  # L0
@@ -43,7 +43,7 @@ def symmetric_csr(n, u, v, w):
     return matrix
 
 
-@njit(cache=True, nogil=True)
+@compiled
 def _random(state):
     """xorshift64* step on ``state[_RNG]``; a float in [0, 1). Owned by the caller, so
     results do not depend on which thread runs a search."""
@@ -55,7 +55,7 @@ def _random(state):
     return float((z * np.uint64(2685821657736338717)) >> np.uint64(11)) / 9007199254740992.0
 
 
-@njit(cache=True, nogil=True)
+@compiled
 def gains(indptr, indices, data, x):
     """Cut change of flipping each node."""
     n = x.shape[0]
@@ -68,7 +68,7 @@ def gains(indptr, indices, data, x):
     return g
 
 
-@njit(cache=True, nogil=True)
+@compiled
 def cut_value(indptr, indices, data, x):
     """Σ over edges {i, j} with x_i ≠ x_j of w_ij (the CSR holds both directions)."""
     total = 0.0
@@ -79,7 +79,7 @@ def cut_value(indptr, indices, data, x):
     return total / 2
 
 
-@njit(cache=True, nogil=True)
+@compiled
 def _flip(indptr, indices, data, x, g, i):
     xi = -x[i]
     x[i] = xi
@@ -89,7 +89,7 @@ def _flip(indptr, indices, data, x, g, i):
         g[j] += 2.0 * xi * data[k] * x[j]
 
 
-@njit(cache=True, nogil=True)
+@compiled
 def _track(improving, where, g, i, eps):
     """Keep ``improving[:count]`` (count in ``improving[-1]``) = the nodes with gain > eps;
     ``where[i]`` is i's position there or -1. O(1) per change."""
@@ -107,7 +107,7 @@ def _track(improving, where, g, i, eps):
         improving[-1] = count - 1
 
 
-@njit(cache=True, nogil=True)
+@compiled
 def _flip_tracked(indptr, indices, data, x, g, i, improving, where, eps):
     _flip(indptr, indices, data, x, g, i)
     _track(improving, where, g, i, eps)
@@ -115,7 +115,7 @@ def _flip_tracked(indptr, indices, data, x, g, i, improving, where, eps):
         _track(improving, where, g, indices[k], eps)
 
 
-@njit(cache=True, nogil=True)
+@compiled
 def descend(indptr, indices, data, x, g, eps):
     """Steepest 1-flip ascent until no flip gains more than ``eps``; returns the total gain."""
     total = 0.0
@@ -133,7 +133,7 @@ def descend(indptr, indices, data, x, g, eps):
         _flip(indptr, indices, data, x, g, best_i)
 
 
-@njit(cache=True, nogil=True)
+@compiled
 def breakout(indptr, indices, data, x, g, tabu_until, best_x, floats, ints, moves, eps,
              improving, where):
     """Run breakout local search for about ``moves`` moves, updating the state in place.
@@ -214,6 +214,17 @@ def breakout(indptr, indices, data, x, g, tabu_until, best_x, floats, ints, move
             tabu_until[chosen] = move + TENURE_MIN + int(_random(ints) * tenure_span)
 
 
+def load_compiled():
+    """Load (or compile, the first time after installing) every search here on a 2-node
+    graph, saying so at INFO once: the first real call would otherwise sit silent for ~13 s."""
+    with first_call(breakout, "max-cut local search"):
+        indptr, indices = np.array([0, 1, 2]), np.array([1, 0])
+        data = np.ones(2)
+        search = BreakoutSearch(indptr, indices, data, np.ones(2), seed=0, eps=0.0)
+        search.run(2)
+        _first_best(search.g, np.arange(2))
+
+
 class BreakoutSearch:
     """One breakout local search chain, advanced in slices so the caller can stop on time."""
 
@@ -248,7 +259,7 @@ class BreakoutSearch:
         )
 
 
-@njit(cache=True, nogil=True)
+@compiled
 def _first_best(g, order):
     """The first node of ``order`` whose gain is the largest (Python's ``max`` over it)."""
     best = order[0]

@@ -10,10 +10,13 @@ from dataclasses import dataclass, field
 import numpy as np
 import torch
 
-from ..core.results import OptimizationResult
+from ..core.progress import Progress
+from ..core.results import INTERRUPTED, OptimizationResult
 from ..core.sparse import scipy_to_torch_csr
 from . import certificate
-from .local_search import BreakoutSearch, cut_value, descend, gains, symmetric_csr
+from .local_search import (
+    BreakoutSearch, cut_value, descend, gains, load_compiled, symmetric_csr,
+)
 from .oblique import ObliqueLBFGS, add_rank, random_point
 from .rounding import hyperplane_cuts
 
@@ -126,7 +129,7 @@ def solve_sdp(
         primal = (float(matrix.data.sum()) - float(optimizer.rowdot.to(torch.float64).sum())) / 4
         shift = certificate.gershgorin_shift(certificate.slack_matrix(matrix, optimizer.rowdot))
         return optimizer.Y, primal, primal + n * shift / 4, False, optimizer.iterations, \
-            "interrupted"
+            INTERRUPTED
 
 
 def _iterate_and_certify(
@@ -217,7 +220,7 @@ def _rounded_starts(Y, adjacency, csr, total_weight, eps, generator):
 
 def _breakout_searches(
     csr, starts, chains, budget, deadline, eps, generator, *, optimum, stall_per_node,
-    min_gain=0.0,
+    progress, min_gain=0.0,
 ):
     """One breakout search per chain from the best starts (cycled), run in parallel threads
     (the compiled loops release the GIL).
@@ -256,6 +259,8 @@ def _breakout_searches(
             search.run(int(min(slice_moves, budget - search.moves)))
             if search.best_cut > best:
                 best, improved_at = search.best_cut, search.moves
+            progress("local search: best cut %.10g (bound %.10g), %d moves in this chain",
+                     max(chain.best_cut for chain in searches), optimum, search.moves)
 
     interrupted = False
     pool = ThreadPoolExecutor(chains)
@@ -281,7 +286,9 @@ def solve_max_cut(
     generator. Returns a :class:`MaxCutResult`. Self-loops must be removed by the caller.
     """
     generator = runtime.generator
+    load_compiled()  # once per process, before the clock starts: it can take 13 s
     start = time.perf_counter()
+    progress = Progress("max_cut_sdp")
     deadline = math.inf if time_limit is None else start + time_limit
     w = w.to(torch.float64)
     if w.numel() == 0 or not bool((w != 0).any()):
@@ -303,7 +310,9 @@ def solve_max_cut(
         deadline=sdp_deadline, generator=generator, certificate_deadline=certificate_deadline,
     )
     sdp_time = time.perf_counter() - start
-    interrupted = reason == "interrupted"
+    interrupted = reason == INTERRUPTED
+    progress("SDP: value %.10g, bound %.10g (%s), %d iterations", primal, bound,
+             "certified" if certified else reason, nit, force=True)
 
     eps = 1e-9 * float(np.abs(csr[2]).max())
     starts = _rounded_starts(Y, adjacency, csr, float(w.sum()), eps, generator)
@@ -318,7 +327,7 @@ def solve_max_cut(
             csr, starts, chains or default_chains(), budget, deadline, eps, generator,
             optimum=optimum,
             stall_per_node=STALL_MOVES_PER_NODE if untimed else STALL_MOVES_PER_NODE_TIMED,
-            min_gain=MIN_GAIN_PER_DOUBLING if untimed else 0.0,
+            min_gain=MIN_GAIN_PER_DOUBLING if untimed else 0.0, progress=progress,
         )
     # The best chain, first on ties; chain 0 starts from starts[0], so none beats it only
     # when the search did not run (interrupted during the SDP).
@@ -330,7 +339,7 @@ def solve_max_cut(
     if x[0] < 0:
         x = -x
     if interrupted:
-        reason = "interrupted"
+        reason = INTERRUPTED
     return MaxCutResult(
         x=torch.from_numpy(x), fun=value, nit=nit, converged=certified, reason=reason,
         # No cut weighs more than the positive weights together, which beats a Gershgorin

@@ -58,3 +58,4 @@ def docstring_sections(**sections):
         return function
 
     return fill
+

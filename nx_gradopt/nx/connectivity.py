@@ -153,7 +153,7 @@ def optimize_algebraic_connectivity(
     from ..config import runtime as resolve_runtime
     from ..connectivity import maximize_algebraic_connectivity
     from ..core.eigensolvers import smallest_eigenpairs
-    from ..core.results import ConvergenceWarning
+    from ..core.results import ConvergenceWarning, warn_if_interrupted
     from ..core.runtime import single_threaded_blas
 
     check_positive("max_iter", max_iter, integer=True)
@@ -173,7 +173,10 @@ def optimize_algebraic_connectivity(
     result = maximize_algebraic_connectivity(
         unit, max_iter=max_iter, tol=tol, time_limit=time_limit, runtime=runtime,
     )
-    if not result.converged:
+    interrupted = warn_if_interrupted(
+        "optimize_algebraic_connectivity", result, "the best weighting"
+    )
+    if not result.converged and not interrupted:
         warnings.warn(
             f"optimize_algebraic_connectivity stopped: {result.reason}; raise max_iter, "
             "time_limit or tol. The best weights found are returned.",
@@ -283,7 +286,7 @@ def optimize_edge_weights(
 
     from .. import connectivity
     from ..config import runtime as resolve_runtime
-    from ..core.results import ConvergenceWarning
+    from ..core.results import ConvergenceWarning, warn_if_interrupted
 
     if isinstance(objective, str):
         if objective not in OBJECTIVES:
@@ -316,7 +319,8 @@ def optimize_edge_weights(
         problem.scaled(1 / scale), objective, maximize=maximize, max_iter=max_iter,
         time_limit=time_limit, runtime=runtime,
     )
-    if not result.converged:
+    interrupted = warn_if_interrupted("optimize_edge_weights", result, "the best weighting")
+    if not result.converged and not interrupted:
         warnings.warn(
             f"optimize_edge_weights stopped: {result.reason}; raise max_iter or time_limit. "
             "The best weights found are returned.",

@@ -57,6 +57,9 @@ _GRAPH_MATCH_OPTIONS_DOC = """
     local_search : bool or None, optional (default=None)
         Polish each start's permutation by pairwise swaps (2-opt); None means on for graphs
         of at most 200 unseeded nodes (a pass costs O(n^3)).
+    time_limit : float, optional
+        Seconds for the Frank–Wolfe iterations; when they run out, each start is projected
+        to a permutation as it stands (``converged`` is then False).
     seed : integer, random_state, or None (default)
         Indicator of random number generation state (the randomised starts), as in
         NetworkX.
@@ -128,7 +131,7 @@ class GraphMatchSolution:
 def graph_match_result(
     G1, G2, weight="weight", *, method="goat", seeds=None, init=None, init_perturbation=0.0,
     similarity=None, padding="naive", maximize=True, n_init=1, max_iter=20, tol=0.03,
-    local_search=None, seed=None, device=None, dtype=None,
+    local_search=None, time_limit=None, seed=None, device=None, dtype=None,
 ):
     r"""Everything :func:`graph_match` computes: the mapping, its objective, convergence.
 
@@ -196,8 +199,8 @@ def graph_match_result(
         matrices[0], matrices[1], method=method, maximize=maximize, partial_match=pairs,
         partial_guess=guess, init_perturbation=init_perturbation,
         similarity=_similarity_matrix(G1, G2, similarity), padding=padding, n_init=n_init,
-        max_iter=max_iter, tol=tol, local_search=local_search, seed=seed, device=device,
-        dtype=dtype,
+        max_iter=max_iter, tol=tol, local_search=local_search, time_limit=time_limit,
+        seed=seed, device=device, dtype=dtype,
     )
     nodes1, nodes2 = G1.nodes, G2.nodes
     mapping = {
@@ -218,7 +221,7 @@ def graph_match_result(
 def graph_match(
     G1, G2, weight="weight", *, method="goat", seeds=None, init=None, init_perturbation=0.0,
     similarity=None, padding="naive", maximize=True, n_init=1, max_iter=20, tol=0.03,
-    local_search=None, seed=None, device=None, dtype=None,
+    local_search=None, time_limit=None, seed=None, device=None, dtype=None,
 ):
     r"""Align two networks: a node mapping maximising the weight of matched edges.
 
@@ -276,7 +279,8 @@ def graph_match(
         G1, G2, weight, method=method, seeds=seeds, init=init,
         init_perturbation=init_perturbation, similarity=similarity, padding=padding,
         maximize=maximize, n_init=n_init, max_iter=max_iter, tol=tol,
-        local_search=local_search, seed=seed, device=device, dtype=dtype,
+        local_search=local_search, time_limit=time_limit, seed=seed, device=device,
+        dtype=dtype,
     ).mapping
 
 

@@ -173,7 +173,7 @@ def max_cut_sdp_result(
     import torch
 
     from ..config import runtime as resolve_runtime
-    from ..core.results import ConvergenceWarning
+    from ..core.results import ConvergenceWarning, warn_if_interrupted
     from ..maxcut import solve_max_cut
 
     n = len(G)
@@ -201,14 +201,8 @@ def max_cut_sdp_result(
         n, u, v, w, rank=rank, tol=tol, max_iter=max_iter, time_limit=time_limit,
         max_moves=max_moves, chains=chains, runtime=runtime,
     )
-    if result.reason == "interrupted":
-        warnings.warn(
-            "max_cut_sdp was interrupted (KeyboardInterrupt): the best cut found so far is "
-            "returned, with a valid bound.",
-            ConvergenceWarning,
-            stacklevel=3,
-        )
-    elif not result.converged:
+    interrupted = warn_if_interrupted("max_cut_sdp", result, "the best cut, with a valid bound,")
+    if not result.converged and not interrupted:
         warnings.warn(
             f"max_cut_sdp: the SDP stopped ({result.reason}) with its bound "
             f"{result.sdp_gap:.1e} (relative) above its value, more than tol={tol}; raise "
@@ -357,9 +351,10 @@ def _partition(G, x, extra=()):
 def one_exchange(G, initial_cut=None, seed=None, weight=None):
     import numpy as np
 
+    from ..maxcut.local_search import load_compiled, symmetric_csr
     from ..maxcut.local_search import one_exchange as exchange
-    from ..maxcut.local_search import symmetric_csr
 
+    load_compiled()
     u, v, w, cut_value = _cut_edges(G, weight)
     matrix = symmetric_csr(len(G), u, v, w)
     cut = set() if initial_cut is None else set(initial_cut)

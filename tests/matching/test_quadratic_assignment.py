@@ -3,6 +3,7 @@
 import csv
 import itertools
 import pathlib
+import time
 
 import networkx as nx
 import numpy as np
@@ -509,3 +510,18 @@ def test_goats_temperature_follows_a_typical_row_not_the_hub_entries():
     # good answer: ask for most of it and for nearly its objective.
     assert (result.col_ind == truth).mean() >= 0.85
     assert result.fun >= 0.97 * recomputed(A, B, truth)
+
+
+def test_time_limit_stops_the_iterations_and_still_returns_a_permutation():
+    rng = np.random.default_rng(0)
+    A = rng.random((300, 300))
+    B = rng.random((300, 300))
+    start = time.perf_counter()
+    result = quadratic_assignment(A, B, method="goat", max_iter=10**6, tol=0.0,
+                                  local_search=False, time_limit=0.5, seed=0)
+    assert time.perf_counter() - start < 0.5 + 5.0  # one iteration and the projection on top
+    assert sorted(result.col_ind) == list(range(300))
+    assert result.fun == pytest.approx(np.sum(A * B[np.ix_(result.col_ind, result.col_ind)]))
+    assert not result.converged and result.reason == "time limit 0.5 s reached"
+    with pytest.raises(ValueError, match="`time_limit` must be None or a positive"):
+        quadratic_assignment(A, B, time_limit=0)

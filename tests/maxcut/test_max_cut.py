@@ -17,6 +17,7 @@ from hypothesis import strategies as st
 
 import nx_gradopt
 from nx_gradopt import ConvergenceWarning
+from nx_gradopt.core.results import INTERRUPTED
 from nx_gradopt.io import read_gset
 from nx_gradopt.maxcut import solver
 
@@ -357,7 +358,7 @@ def test_ctrl_c_in_the_sdp_returns_a_rounding_with_a_valid_bound():
     finally:
         timer.cancel()
     assert time.perf_counter() - start < 10.5
-    assert result.reason == "interrupted" and not result.converged and result.moves == 0
+    assert result.reason == INTERRUPTED and not result.converged and result.moves == 0
     S = {node for node in G if result.x[node] > 0}
     assert result.fun == nx.cut_size(G, S)
     assert result.upper_bound >= result.fun >= G.number_of_edges() / 2

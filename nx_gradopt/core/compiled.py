@@ -1,0 +1,48 @@
+"""Numba compilation for the sequential loops, with an on-disk cache that degrades gracefully.
+
+Compiling the max-cut and 2-opt searches takes about 13 s; Numba caches the machine code on
+disk beside the source, or under the user's cache folder. A read-only install with no writable
+home has neither, and ``njit(cache=True)`` then raises at import ("cannot cache function ...
+no locator available"): here the function is compiled without the cache instead, every
+process paying the compilation, and the logger says so once.
+"""
+
+import contextlib
+import logging
+import time
+
+import numba
+
+from .progress import logger
+
+_told = set()
+
+
+def compiled(function):
+    """``numba.njit(cache=True, nogil=True)``, or without the cache where none can be written."""
+    try:
+        return numba.njit(cache=True, nogil=True)(function)
+    except RuntimeError as error:
+        if "cannot cache" not in str(error):
+            raise
+        if "no cache" not in _told:
+            _told.add("no cache")
+            logger.info("Numba finds no writable cache location (set NUMBA_CACHE_DIR to one): "
+                        "the compiled searches are compiled again in every process.")
+        return numba.njit(nogil=True)(function)
+
+
+@contextlib.contextmanager
+def first_call(dispatcher, what):
+    """Say at INFO, once per process, that ``what`` is being loaded or compiled, and how long
+    it took: a first call can sit silent for 13 s otherwise."""
+    if dispatcher.signatures or what in _told:
+        yield
+        return
+    _told.add(what)
+    if logger.isEnabledFor(logging.INFO):
+        logger.info("%s: loading the compiled code (compiling it takes 10-20 s on the first run "
+                    "after installing)", what)
+    start = time.perf_counter()
+    yield
+    logger.info("%s: compiled code ready in %.1f s", what, time.perf_counter() - start)
