@@ -1,0 +1,58 @@
+"""
+Aligning a network with noisy, relabelled copies of itself
+==========================================================
+
+Network alignment asks which node of one network is which node of another. A standard test:
+take a network, keep each edge with probability ρ in two independent copies, rename the nodes
+of the second and shuffle them, and count how many nodes an aligner maps back to themselves.
+``nx.graph_match`` uses GOAT by default (Frank–Wolfe with optimal-transport directions); FAQ is
+SciPy's method. Both see only the two graphs.
+"""
+
+import random
+
+import matplotlib.pyplot as plt
+import networkx as nx
+
+import nx_gradopt  # noqa: F401
+
+
+def correlated_pair(n, p, rho, seed):
+    """Two children of one G(n, p / rho) parent, each keeping an edge with probability rho;
+    the second relabelled and built in shuffled order."""
+    rng = random.Random(seed)
+    parent = nx.gnp_random_graph(n, min(1.0, p / rho), seed=seed)
+    first = nx.Graph([e for e in parent.edges if rng.random() < rho])
+    first.add_nodes_from(parent)
+    edges = [(f"v{u}", f"v{v}") for u, v in parent.edges if rng.random() < rho]
+    order = [f"v{u}" for u in parent]
+    rng.shuffle(order)
+    second = nx.Graph()
+    second.add_nodes_from(order)
+    second.add_edges_from(edges)
+    return first, second
+
+
+n, p = 150, 0.1
+rhos = [1.0, 0.95, 0.9, 0.85, 0.8, 0.75, 0.7]
+accuracy = {"goat": [], "faq": []}
+for rho in rhos:
+    G1, G2 = correlated_pair(n, p, rho, seed=1)
+    for method in accuracy:
+        mapping = nx.graph_match(G1, G2, method=method, seed=0)
+        accuracy[method].append(sum(mapping[u] == f"v{u}" for u in G1) / n)
+    print(f"rho = {rho:.2f}: GOAT {accuracy['goat'][-1]:.2f}, FAQ {accuracy['faq'][-1]:.2f}")
+
+# %%
+# Accuracy against edge correlation
+# ---------------------------------
+
+figure, axis = plt.subplots(figsize=(7, 4.5))
+for method, label in (("goat", "GOAT (default)"), ("faq", "FAQ")):
+    axis.plot(rhos, accuracy[method], "o-", label=label)
+axis.set_xlabel("edge correlation ρ (1 = identical copies)")
+axis.set_ylabel("fraction of nodes matched correctly")
+axis.set_title(f"correlated Erdős–Rényi pairs, n = {n}, p = {p}, unseeded")
+axis.invert_xaxis()
+axis.legend()
+plt.show()
