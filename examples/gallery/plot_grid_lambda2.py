@@ -5,8 +5,9 @@
 The algebraic connectivity λ₂ of a graph measures how well connected it is (how fast diffusion
 mixes, how robust consensus is). Given a total edge weight to spend, which weighting makes λ₂
 largest? On a path, and on a grid where every row is a path, the answer is known exactly: the
-weight between columns x − 1 and x is proportional to x (R − x). ``nx.optimize_algebraic_connectivity``
-finds it without being told, and certifies how close it got.
+weight between columns x − 1 and x is proportional to x (R − x).
+``nx.optimize_algebraic_connectivity`` finds it without being told, and certifies how close it
+got.
 """
 
 import matplotlib.pyplot as plt

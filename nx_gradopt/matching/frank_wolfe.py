@@ -146,19 +146,18 @@ def frank_wolfe(problem, start, *, sign, method, max_iter, tol, deadline=math.in
             del R
             iterations[ids] += 1
             progress("iteration %d: %d of %d starts running", iterations.max(), len(ids), k)
-            if time.perf_counter() > deadline:
-                final[torch.from_numpy(ids).to(device)] = P
-                return final, iterations, converged, best_vertex, "time limit"
             # ||P + alpha R - origin|| and ||P + alpha R||, from the products read above.
             moved = np.sqrt(np.maximum(away_sq + alpha * (2 * away_r + alpha * length_sq), 0.0))
             if method == "goat":
                 size = np.sqrt(np.maximum(p_sq + alpha * (2 * p_r + alpha * length_sq), 0.0))
             else:
                 size = scale
-            done = ((alpha * length / size < tol) & (moved / scale >= tol)) | ((alpha == 0) & vertex)
+            done = (alpha * length / size < tol) & (moved / scale >= tol)
+            done |= (alpha == 0) & vertex
             if done.any():
                 converged[ids[done]] = True
-                final[torch.from_numpy(ids[done]).to(device)] = P[torch.from_numpy(done).to(device)]
+                leaving = torch.from_numpy(done).to(device)
+                final[torch.from_numpy(ids[done]).to(device)] = P[leaving]
                 ids = ids[~done]
                 if len(ids) == 0:
                     return final, iterations, converged, best_vertex, None
@@ -167,6 +166,9 @@ def frank_wolfe(problem, start, *, sign, method, max_iter, tol, deadline=math.in
                 origin_sq = origin_sq[keep]
                 product = product[keep]
                 product_t = product if problem.symmetric else product_t[keep]
+            if time.perf_counter() > deadline:
+                final[torch.from_numpy(ids).to(device)] = P
+                return final, iterations, converged, best_vertex, "time limit"
     except KeyboardInterrupt:
         # The iterates are doubly stochastic between any two operations; only a start
         # leaving the batch can be half done, and its row of ``final`` holds its start then.

@@ -203,7 +203,9 @@ def quadratic_assignment(
         isinstance(time_limit, bool) or not isinstance(time_limit, numbers.Real)
         or not 0 < time_limit < math.inf
     ):
-        raise ValueError(f"`time_limit` must be None or a positive finite number; got {time_limit!r}")
+        raise ValueError(
+            f"`time_limit` must be None or a positive finite number; got {time_limit!r}"
+        )
     if (
         isinstance(init_perturbation, bool) or not isinstance(init_perturbation, numbers.Real)
         or not 0 <= init_perturbation <= 1
