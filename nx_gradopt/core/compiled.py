@@ -2,9 +2,10 @@
 
 Compiling the max-cut and 2-opt searches takes 5-15 s (5.5 s from an empty cache on this
 project's 2-core machine, 13 s on another); Numba caches the machine code on disk beside the
-source, or under the user's cache folder. A read-only install with no writable home has neither, and ``njit(cache=True)`` then raises at import ("cannot cache function ...
-no locator available"): here the function is compiled without the cache instead, every
-process paying the compilation, and the logger says so once.
+source, or under the user's cache folder. A read-only install with no writable home has
+neither, and ``njit(cache=True)`` then raises at import ("cannot cache function ... no locator
+available"): here the function is compiled without the cache instead, every process paying
+the compilation, and the logger says so once.
 """
 
 import contextlib
