@@ -329,12 +329,10 @@ def demo(output, size):
 
 def plot_grid_weights(G, H, path, title):
     """The weighted grid (width and colour by weight) and the horizontal weight profile
-    against Fiedler's optimum x (R - x); saved to ``path``, or returned when ``path`` is
-    None (the documentation's gallery draws it in place)."""
+    against Fiedler's optimum x (R - x), saved to ``path``."""
     import matplotlib
 
-    if path is not None:
-        matplotlib.use("Agg")
+    matplotlib.use("Agg")
     import matplotlib.pyplot as plt
     import networkx as nx
 
@@ -364,35 +362,40 @@ def plot_grid_weights(G, H, path, title):
     profile.set_ylabel("horizontal edge weight")
     profile.set_title("horizontal weight profile")
     profile.legend()
-    if path is None:
-        return figure
     figure.savefig(path, dpi=120, bbox_inches="tight")
     plt.close(figure)
-    return None
 
 
 # ------------------------------------------------------------------------ progress on stderr
 
 
 class ProgressHandler(logging.Handler):
-    """The package's INFO lines on stderr: one status line rewritten in place on a terminal,
-    plain lines otherwise (a log file, a pipe, CI)."""
+    """The package's INFO lines on stderr. On a terminal: one status line rewritten in place,
+    led by a bar of the time limit used when there is one; otherwise plain lines (a log file,
+    a pipe, CI)."""
 
-    def __init__(self, stream):
+    BAR = 20
+
+    def __init__(self, stream, time_limit=None):
         super().__init__(logging.INFO)
         self.stream = stream
+        self.time_limit = time_limit
+        self.start = time.perf_counter()
         self.terminal = hasattr(stream, "isatty") and stream.isatty()
         self.open_line = False
 
     def emit(self, record):
         try:
             message = self.format(record)
-            if self.terminal and record.levelno == logging.INFO:
+            if self.terminal:
+                if self.time_limit:
+                    used = min(1.0, (time.perf_counter() - self.start) / self.time_limit)
+                    filled = round(used * self.BAR)
+                    message = f"[{'#' * filled}{'.' * (self.BAR - filled)}] {message}"
                 width = shutil.get_terminal_size().columns - 1
                 self.stream.write("\r" + message[:width].ljust(width))
                 self.open_line = True
             else:
-                self.finish()
                 self.stream.write(message + "\n")
             self.stream.flush()
         except Exception:  # a logging handler never raises into the solver
@@ -457,7 +460,7 @@ def build_parser():
     sub.add_argument("file", help="QAPLIB .dat file")
     sub.add_argument("--method", choices=("faq", "goat", "2opt"), default="faq",
                      help="default faq (the better QAP heuristic)")
-    sub.add_argument("--n-init", type=_count, default=10, help="starts (default 10)")
+    sub.add_argument("--n-init", type=_integer_at_least(1), default=10, help="starts (default 10)")
     sub.add_argument("--maximize", action="store_true", help="maximise instead")
     sub.add_argument("-o", "--output", metavar="SLN", help="write the answer as a .sln file")
     common(sub)
@@ -473,7 +476,7 @@ def build_parser():
     graph_format(sub)
     sub.add_argument("--method", choices=("goat", "faq"), default="goat", help="default goat")
     sub.add_argument("--seeds", metavar="CSV", help="known pairs: node1,node2 per line")
-    sub.add_argument("--n-init", type=_count, default=1, help="starts (default 1)")
+    sub.add_argument("--n-init", type=_integer_at_least(1), default=1, help="starts (default 1)")
     sub.add_argument("-o", "--output", metavar="CSV|JSON",
                      help="write the mapping (.json: an object; else CSV node1,node2)")
     common(sub)
@@ -499,7 +502,7 @@ def build_parser():
         description="GradNet's example: lambda_2 on a grid against the exact optimum.",
     )
     sub.add_argument("--output", default="demo_output", help="folder for the plot")
-    sub.add_argument("--size", type=_at_least_two, default=30,
+    sub.add_argument("--size", type=_integer_at_least(2), default=30,
                      help="grid side (default 30, GradNet's example)")
     sub.set_defaults(run=None)
     return parser
@@ -515,24 +518,17 @@ def _positive(text):
     return value
 
 
-def _count(text):
-    try:
-        value = int(text)
-    except ValueError:
-        value = 0
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be a positive integer; got {text!r}")
-    return value
+def _integer_at_least(minimum):
+    def parse(text):
+        try:
+            value = int(text)
+        except ValueError:
+            value = minimum - 1
+        if value < minimum:
+            raise argparse.ArgumentTypeError(f"must be an integer >= {minimum}; got {text!r}")
+        return value
 
-
-def _at_least_two(text):
-    try:
-        value = int(text)
-    except ValueError:
-        value = 0
-    if value < 2:
-        raise argparse.ArgumentTypeError(f"must be at least 2; got {text!r}")
-    return value
+    return parse
 
 
 def main(argv=None):
@@ -543,7 +539,7 @@ def main(argv=None):
     import networkx as nx
 
     logger = logging.getLogger("nx_gradopt")
-    handler = ProgressHandler(sys.stderr)
+    handler = ProgressHandler(sys.stderr, arguments.time_limit)
     handler.setFormatter(logging.Formatter("%(message)s"))
     level = logger.level
     if not arguments.quiet:

@@ -4,6 +4,7 @@ answers checked against brute force, NetworkX and the certificates."""
 import csv
 import itertools
 import json
+import re
 import signal
 import subprocess
 import sys
@@ -212,3 +213,33 @@ def test_demo_without_matplotlib_prints_its_results_and_says_what_the_plot_needs
     assert "optimised weights" in result.stdout
     assert "needs matplotlib, the demo extra" in result.stdout
     assert not (tmp_path / "demo_output").exists()
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="pseudo-terminals are POSIX")
+def test_on_a_terminal_progress_is_one_status_line_with_a_bar_of_the_time_limit(tmp_path):
+    import os
+    import pty
+
+    write_gset(nx.random_regular_graph(3, 400, seed=1), tmp_path / "g")
+    controller, terminal = pty.openpty()
+    child = subprocess.Popen(
+        [sys.executable, "-m", "nx_gradopt", "maxcut", str(tmp_path / "g"), "-t", "3"],
+        stdout=subprocess.PIPE, stderr=terminal, text=True,
+    )
+    os.close(terminal)
+    stdout, _ = child.communicate(timeout=120)
+    output = b""
+    while True:
+        try:
+            chunk = os.read(controller, 65536)
+        except OSError:  # the child closed its end
+            break
+        if not chunk:
+            break
+        output += chunk
+    os.close(controller)
+    assert child.returncode == 0 and stdout.startswith("cut value")
+    text = output.decode()
+    assert text.count("\r[") >= 2  # the status line, rewritten in place
+    # A bar of 20 that fills as the 3 s go by: some progress lines come a second or more in.
+    assert re.search(r"\r\[#{5,20}\.{0,15}\] max_cut_sdp: ", text), text[-500:]
