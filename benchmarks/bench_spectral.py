@@ -16,6 +16,7 @@ running ours (best of three, grids of 100, 900 and 10 000 nodes).
 """
 
 import argparse
+import csv
 import gc
 import json
 import math
@@ -121,6 +122,30 @@ def dispatch_table():
                   f"{theirs / ours:>6.2f}", flush=True)
 
 
+def write_csv(rows, path, time_box):
+    """The table of the documentation (docs/results/spectral.csv), which its plot reads."""
+    with open(path, "w", newline="", encoding="utf-8") as handle:
+        writer = csv.writer(handle, lineterminator="\n")
+        writer.writerow(["graph", "nodes", "function", *(f"{m} (s)" for m in NX_METHODS),
+                         "gradopt (s)", "speed-up", "rel. diff.", "notes"])
+        for row in rows:
+            results = row["networkx"]
+            notes = [f"{m} over {time_box:g} s" for m, r in results.items()
+                     if r["seconds"] is None]
+            notes += [f"{m} wrong" for m, r in results.items()
+                      if r["seconds"] is not None and not r["agrees"]]
+            ours = row["gradopt"]
+            writer.writerow([
+                row["family"], ours.get("nodes", row["n"]), row["function"],
+                *("" if r["seconds"] is None else f"{r['seconds']:.3f}" for r in results.values()),
+                f"{ours['seconds']:.3f}" if ours["seconds"] else "",
+                f"{row['speedup']:.1f}" if row["speedup"] else "",
+                f"{row['relative_difference']:.1e}" if row["relative_difference"] is not None
+                else "",
+                "; ".join(notes),
+            ])
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--dispatch", action="store_true", help="only the should_run table")
@@ -129,6 +154,7 @@ def main(argv=None):
     parser.add_argument("--functions", nargs="+", default=["algebraic_connectivity", "fiedler_vector"])
     parser.add_argument("--time-box", type=float, default=300.0, help="seconds per measurement")
     parser.add_argument("--output", default="benchmarks/results/spectral.json")
+    parser.add_argument("--csv", help="also write the table as docs/results/spectral.csv does")
     arguments = parser.parse_args(argv)
     if arguments.dispatch:
         dispatch_table()
@@ -179,6 +205,9 @@ def main(argv=None):
     output.parent.mkdir(parents=True, exist_ok=True)
     output.write_text(json.dumps(rows, indent=1))
     print(f"results written to {output}")
+    if arguments.csv:
+        write_csv(rows, arguments.csv, arguments.time_box)
+        print(f"table written to {arguments.csv}")
     return 0
 
 

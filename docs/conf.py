@@ -15,7 +15,14 @@ extensions = [
     "sphinx.ext.intersphinx",
     "numpydoc",
     "sphinx_gallery.gen_gallery",
+    "matplotlib.sphinxext.plot_directive",
 ]
+# Benchmark plots read the result tables beside the pages (docs/results/*.csv).
+plot_working_directory = os.path.dirname(os.path.abspath(__file__))
+plot_include_source = False
+plot_html_show_source_link = False
+plot_html_show_formats = False
+plot_formats = [("png", 110)]
 # The gallery runs when the docs are built: small graphs, CPU, seconds each.
 sphinx_gallery_conf = {
     "examples_dirs": "../examples/gallery",
