@@ -56,3 +56,33 @@ axis.set_title(f"correlated Erdős–Rényi pairs, n = {n}, p = {p}, unseeded")
 axis.invert_xaxis()
 axis.legend()
 plt.show()
+
+# %%
+# A real network: Les Misérables against edge-subsampled copies of itself
+# -----------------------------------------------------------------------
+# Real networks have hubs, leaves and structurally equivalent nodes (two leaves on one hub
+# cannot be told apart), so even a perfect aligner stays below 1. Each copy keeps an edge with
+# probability ρ; the second is relabelled.
+
+G = nx.les_miserables_graph()
+names = {u: f"c{k}" for k, u in enumerate(G)}
+real = {"goat": [], "faq": []}
+for rho in rhos:
+    rng = random.Random(2)
+    G1 = nx.Graph([e for e in G.edges if rng.random() < rho])
+    G1.add_nodes_from(G)
+    G2 = nx.Graph([(names[u], names[v]) for u, v in G.edges if rng.random() < rho])
+    G2.add_nodes_from(names.values())
+    for method in real:
+        mapping = nx.graph_match(G1, G2, method=method, n_init=4, seed=0)
+        real[method].append(sum(mapping[u] == names[u] for u in G) / len(G))
+
+figure, axis = plt.subplots(figsize=(7, 4.5))
+for method, label in (("goat", "GOAT (default)"), ("faq", "FAQ")):
+    axis.plot(rhos, real[method], "o-", label=label)
+axis.set_xlabel("edge correlation ρ")
+axis.set_ylabel("fraction of characters matched correctly")
+axis.set_title(f"Les Misérables co-occurrences ({len(G)} nodes), unseeded")
+axis.invert_xaxis()
+axis.legend()
+plt.show()
