@@ -91,6 +91,13 @@ def ours(G, seed, **options):
         return solution, time.perf_counter() - start
 
 
+# The table's columns, as docs/results/maxcut.csv holds them.
+COLUMNS = [
+    "instance", "n", "m", "seed", "cut/best", "bound/SDP", "certified", "s", "quick cut/best",
+    "quick s", "one_exchange cut/best", "one_exchange s", "speed-up",
+]
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("folder", nargs="?", type=pathlib.Path, default=DEFAULT_FOLDER)
@@ -103,16 +110,17 @@ def main():
     parser.add_argument("--seeds", default="0")
     parser.add_argument("--instances", default="")
     parser.add_argument("--output", type=pathlib.Path, default=HERE / "results" / "maxcut.json")
+    parser.add_argument("--csv", type=pathlib.Path,
+                        help="also write the table as docs/results/maxcut.csv does")
     args = parser.parse_args()
     names = {name for name in args.instances.split(",") if name}
     seeds = [int(seed) for seed in args.seeds.split(",")]
     known = best_known(args.folder)
     ours(nx.cycle_graph(5), 0)  # compile the local search outside the timings
 
-    rows = []
-    print("| instance | n | m | seed | cut/best | bound/SDP | certified | s | quick cut/best "
-          "| quick s | one_exchange cut/best | one_exchange s | speed-up |")
-    print("|---" * 13 + "|")
+    rows, table = [], []
+    print("| " + " | ".join(COLUMNS) + " |")
+    print("|---" * len(COLUMNS) + "|")
     for path in instances(args.folder, names):
         G = read_gset(path)
         best = known.get(path.name)
@@ -145,30 +153,31 @@ def main():
             rows.append(row)
 
             def ratio(value):
-                return f"{value / best:.4f}" if best and value is not None else "–"
+                return f"{value / best:.4f}" if best and value is not None else ""
 
-            bound = f"{solution.upper_bound / sdp:.6f}" if sdp else "–"
-            print(
-                f"| {path.name} | {len(G)} | {G.number_of_edges()} | {seed} "
-                f"| {ratio(solution.cut_value)} | {bound} ",
-                end="",
+            one_ex = "" if theirs_seconds is None else (
+                f">{args.one_exchange_limit:.0f}" if theirs is None else f"{theirs_seconds:.1f}"
             )
-            one_ex = "–" if theirs_seconds is None else (
-                f"> {args.one_exchange_limit:.0f}" if theirs is None else f"{theirs_seconds:.1f}"
-            )
-            print(
-                f"| {solution.sdp_certified} | {seconds:.2f} | {ratio(quick.cut_value)} "
-                f"| {quick_seconds:.2f} | {ratio(theirs)} | {one_ex} "
-                f"| {'> ' if theirs is None and speedup else ''}"
-                f"{f'{speedup:.0f}x' if speedup else '–'} |",
-                flush=True,
-            )
+            cells = [
+                path.name, len(G), G.number_of_edges(), seed, ratio(solution.cut_value),
+                f"{solution.upper_bound / sdp:.6f}" if sdp else "", solution.sdp_certified,
+                f"{seconds:.2f}", ratio(quick.cut_value), f"{quick_seconds:.2f}", ratio(theirs),
+                one_ex,
+                f"{'>' if theirs is None else ''}{speedup:.0f}x" if speedup else "",
+            ]
+            table.append(cells)
+            print("| " + " | ".join(str(cell) or "–" for cell in cells) + " |", flush=True)
     ratios = [row["cut_ratio"] for row in rows if row["cut_ratio"] is not None]
     if ratios:
         print(f"\ncut / best known: min {min(ratios):.4f}, mean {statistics.mean(ratios):.4f}; "
               f"max time {max(row['seconds'] for row in rows):.2f} s")
     args.output.parent.mkdir(parents=True, exist_ok=True)
     args.output.write_text(json.dumps(rows, indent=1))
+    if args.csv:
+        with open(args.csv, "w", newline="", encoding="utf-8") as handle:
+            writer = csv.writer(handle, lineterminator="\n")
+            writer.writerow(COLUMNS)
+            writer.writerows(table)
 
 
 if __name__ == "__main__":
