@@ -27,6 +27,10 @@ _LAZY = {
     "to_networkx": "nx_gradopt.convert",
     "ConvergenceWarning": "nx_gradopt.core.results",
     "OptimizationResult": "nx_gradopt.core.results",
+    "solve_many": "nx_gradopt.batch",
+    "solve_as_completed": "nx_gradopt.batch",
+    "Problem": "nx_gradopt.batch",
+    "ProblemError": "nx_gradopt.batch",
 }
 
 
