@@ -58,4 +58,3 @@ def docstring_sections(**sections):
         return function
 
     return fill
-
