@@ -35,6 +35,14 @@ def make_graph(family, n):
     if family == "grid":
         side = round(math.sqrt(n))
         return nx.grid_2d_graph(side, side)
+    # Small-world families, where a sparse LU fills in (largest component where needed).
+    if family == "gnp":  # mean degree 10
+        G = nx.gnp_random_graph(n, 10 / n, seed=1)
+        return G.subgraph(max(nx.connected_components(G), key=len)).copy()
+    if family == "ws":
+        return nx.connected_watts_strogatz_graph(n, 6, 0.1, seed=1)
+    if family == "ba":
+        return nx.barabasi_albert_graph(n, 3, seed=1)
     # Radius a little above the connectivity threshold: about 3/4 of nodes connected.
     radius = math.sqrt(1.6 * math.log(n) / (math.pi * n))
     G = nx.random_geometric_graph(n, radius, seed=np.random.RandomState(0))
@@ -150,7 +158,8 @@ def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--dispatch", action="store_true", help="only the should_run table")
     parser.add_argument("--sizes", type=int, nargs="+", default=[1000, 10000, 100000])
-    parser.add_argument("--families", nargs="+", default=["grid", "rgg"])
+    parser.add_argument("--families", nargs="+", default=["grid", "rgg"],
+                        help="grid, rgg (geometric), gnp, ws (Watts-Strogatz), ba")
     parser.add_argument("--functions", nargs="+", default=["algebraic_connectivity", "fiedler_vector"])
     parser.add_argument("--time-box", type=float, default=300.0, help="seconds per measurement")
     parser.add_argument("--output", default="benchmarks/results/spectral.json")

@@ -36,7 +36,7 @@ import time
 import numpy as np
 import torch
 
-from ..core.eigensolvers import smallest_eigenpairs
+from ..core.eigensolvers import DENSE_MAX_NODES, smallest_eigenpairs
 from ..core.laplacian import edge_laplacian_quadratic
 from ..core.progress import Progress
 from ..core.results import INTERRUPTED, OptimizationResult
@@ -88,6 +88,12 @@ def maximize_algebraic_connectivity(
 def _maximize(problem, max_iter, tol, time_limit, eigen_method, runtime):
     start_time = time.perf_counter()
     n, device, dtype = problem.n, problem.u.device, runtime.dtype
+    if eigen_method == "auto" and device.type == "cpu" and n > DENSE_MAX_NODES:
+        # Not the spectral functions' choice of LOBPCG on homogeneous small-world graphs: the
+        # optimiser asks for up to dozens of warm-started eigenpairs, which one shift-invert
+        # factorisation serves, where LOBPCG's block grows with them. Measured in 60 s on a
+        # connected Watts-Strogatz graph (5000, 6, 0.1): 82 evaluations against 30.
+        eigen_method = "shift_invert"
     null = torch.full((n,), n**-0.5, device=device, dtype=dtype)
     state = {
         "k": min(n - 1, 6), "mu": None, "warm": None, "count": 0, "best": -math.inf,

@@ -89,3 +89,25 @@ def test_core_never_imports_networkx():
             else:
                 continue
             assert not any(name.split(".")[0] == "networkx" for name in names), path
+
+
+@pytest.mark.parametrize(("graph", "expected"), [
+    (lambda: nx.random_regular_graph(4, 1500, seed=1), "lobpcg"),
+    (lambda: nx.connected_watts_strogatz_graph(1500, 6, 0.1, seed=1), "lobpcg"),
+    (lambda: nx.grid_2d_graph(40, 40), "shift_invert"),
+    (lambda: nx.barabasi_albert_graph(1500, 1, seed=1), "shift_invert"),  # a tree of hubs
+])
+def test_auto_takes_lobpcg_where_a_sparse_lu_would_fill_in(graph, expected):
+    """Homogeneous small-world graphs go to LOBPCG, the rest to shift-invert; the answer is
+    the dense one either way."""
+    from nx_gradopt.core.eigensolvers import choose_method
+
+    G = nx.convert_node_labels_to_integers(graph())
+    L = torch.as_tensor(nx.laplacian_matrix(G).toarray(), dtype=torch.float64).to_sparse_csr()
+    assert choose_method(L) == expected
+    n = len(G)
+    null = torch.full((n,), n**-0.5, dtype=torch.float64)
+    pairs = smallest_eigenpairs(L, 2, null_vector=null)
+    assert pairs.method == expected
+    exact = np.linalg.eigvalsh(L.to_dense().numpy())[1:3]
+    np.testing.assert_allclose(pairs.values.numpy(), exact, rtol=1e-7)
