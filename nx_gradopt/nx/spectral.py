@@ -21,8 +21,10 @@ FIEDLER_METHODS = {
 }
 
 _FIEDLER_DOCS = (
-    "Dense ``eigh`` on small graphs; shift-invert Lanczos on a sparse LU factorisation "
-    "on the CPU and LOBPCG on a GPU for large graphs. ``method`` is validated as NetworkX "
+    "Dense ``eigh`` on small graphs; on the CPU for large graphs, shift-invert Lanczos on a "
+    "sparse LU factorisation, or Lanczos on L itself for homogeneous small-world graphs "
+    "(random, rewired, regular), where the LU fills in; LOBPCG on a GPU. ``method`` is "
+    "validated as NetworkX "
     "does; 'lobpcg' selects LOBPCG and 'tracemin_lu' the sparse LU solver, other methods "
     "let the backend choose."
 )
