@@ -45,19 +45,28 @@ def _lines(handle):
             yield number, tokens
 
 
+def _parsed(token, parse):
+    """``parse(token)``, or None where it fails. ASCII only: int() and float() also read other
+    scripts' digits, which no such file holds."""
+    if token.isascii():
+        try:
+            return parse(token)
+        except ValueError:
+            pass
+    return None
+
+
 def _integer(token, name, line, what):
-    try:
-        return int(token) if token.isascii() else int("not ASCII")
-    except ValueError:
-        raise ValueError(f"{name}: line {line}: {what} must be an integer; got {token!r}") \
-            from None
+    value = _parsed(token, int)
+    if value is None:
+        raise ValueError(f"{name}: line {line}: {what} must be an integer; got {token!r}")
+    return value
 
 
 def _real(token, name, line, what):
-    try:
-        value = float(token) if token.isascii() else float("not ASCII")
-    except ValueError:
-        raise ValueError(f"{name}: line {line}: {what} must be a number; got {token!r}") from None
+    value = _parsed(token, float)
+    if value is None:
+        raise ValueError(f"{name}: line {line}: {what} must be a number; got {token!r}")
     if not math.isfinite(value):
         raise ValueError(f"{name}: line {line}: {what} must be finite; got {token!r}")
     return value

@@ -47,15 +47,21 @@ for rho in rhos:
 # Accuracy against edge correlation
 # ---------------------------------
 
-figure, axis = plt.subplots(figsize=(7, 4.5))
-for method, label in (("goat", "GOAT (default)"), ("faq", "FAQ")):
-    axis.plot(rhos, accuracy[method], "o-", label=label)
-axis.set_xlabel("edge correlation ρ (1 = identical copies)")
-axis.set_ylabel("fraction of nodes matched correctly")
-axis.set_title(f"correlated Erdős–Rényi pairs, n = {n}, p = {p}, unseeded")
-axis.invert_xaxis()
-axis.legend()
-plt.show()
+
+
+def plot_accuracy(accuracy, what, title):
+    figure, axis = plt.subplots(figsize=(7, 4.5))
+    for method, label in (("goat", "GOAT (default)"), ("faq", "FAQ")):
+        axis.plot(rhos, accuracy[method], "o-", label=label)
+    axis.set_xlabel("edge correlation ρ (1 = identical copies)")
+    axis.set_ylabel(f"fraction of {what} matched correctly")
+    axis.set_title(title)
+    axis.invert_xaxis()
+    axis.legend()
+    plt.show()
+
+
+plot_accuracy(accuracy, "nodes", f"correlated Erdős–Rényi pairs, n = {n}, p = {p}, unseeded")
 
 # %%
 # A real network: Les Misérables against edge-subsampled copies of itself
@@ -77,12 +83,4 @@ for rho in rhos:
         mapping = nx.graph_match(G1, G2, method=method, n_init=4, seed=0)
         real[method].append(sum(mapping[u] == names[u] for u in G) / len(G))
 
-figure, axis = plt.subplots(figsize=(7, 4.5))
-for method, label in (("goat", "GOAT (default)"), ("faq", "FAQ")):
-    axis.plot(rhos, real[method], "o-", label=label)
-axis.set_xlabel("edge correlation ρ")
-axis.set_ylabel("fraction of characters matched correctly")
-axis.set_title(f"Les Misérables co-occurrences ({len(G)} nodes), unseeded")
-axis.invert_xaxis()
-axis.legend()
-plt.show()
+plot_accuracy(real, "characters", f"Les Misérables co-occurrences ({len(G)} nodes), unseeded")

@@ -8,15 +8,13 @@ available"): here the function is compiled without the cache instead, every proc
 the compilation, and the logger says so once.
 """
 
-import contextlib
-import logging
 import time
 
 import numba
 
 from .progress import logger
 
-_told = set()
+_told_no_cache = []  # the no-cache note, once per process
 
 
 def compiled(function):
@@ -26,24 +24,21 @@ def compiled(function):
     except RuntimeError as error:
         if "cannot cache" not in str(error):
             raise
-        if "no cache" not in _told:
-            _told.add("no cache")
+        if not _told_no_cache:
+            _told_no_cache.append(True)
             logger.info("Numba finds no writable cache location (set NUMBA_CACHE_DIR to one): "
                         "the compiled searches are compiled again in every process.")
         return numba.njit(nogil=True)(function)
 
 
-@contextlib.contextmanager
-def first_call(dispatcher, what):
-    """Say at INFO, once per process, that ``what`` is being loaded or compiled, and how long
-    it took: a first call can sit silent for 13 s otherwise."""
-    if dispatcher.signatures or what in _told:
-        yield
+def load_once(dispatcher, what, warm_up):
+    """Run ``warm_up`` (tiny calls that load or compile the functions of a search) unless
+    ``dispatcher`` is loaded already, saying so at INFO with the time it took: a first call
+    can sit silent for seconds otherwise. Later calls return at once."""
+    if dispatcher.signatures:
         return
-    _told.add(what)
-    if logger.isEnabledFor(logging.INFO):
-        logger.info("%s: loading the compiled code (the first run after installing compiles it: "
-                    "5-15 s)", what)
+    logger.info("%s: loading the compiled code (the first run after installing compiles it: "
+                "5-15 s)", what)
     start = time.perf_counter()
-    yield
+    warm_up()
     logger.info("%s: compiled code ready in %.1f s", what, time.perf_counter() - start)

@@ -6,7 +6,7 @@ instances (SciPy offers the same move set as ``quadratic_assignment(method="2opt
 evaluates each swap with whole-matrix products; here a swap costs O(n)).
 """
 
-from ..core.compiled import compiled, first_call
+from ..core.compiled import compiled, load_once
 import numpy as np
 
 
@@ -70,6 +70,7 @@ def two_opt(a_layers, b_layers, similarity, perm, free, *, maximize, max_passes=
 def load_compiled():
     """Load (or compile, the first time after installing) the 2-opt search, saying so at INFO
     once: the first real call would otherwise sit silent for ~10 s."""
-    with first_call(_two_opt, "2-opt search"):
-        one = [np.ones((2, 2))]
-        two_opt(one, one, None, np.arange(2), np.arange(2), maximize=True, max_passes=1)
+    one = [np.ones((2, 2))]
+    load_once(_two_opt, "2-opt search", lambda: two_opt(
+        one, one, None, np.arange(2), np.arange(2), maximize=True, max_passes=1,
+    ))

@@ -18,7 +18,7 @@ search returned to the same optimum.
 
 import numpy as np
 import scipy.sparse as sp
-from ..core.compiled import compiled, first_call
+from ..core.compiled import compiled, load_once
 
 # BLS parameters from Benlic & Hao (2013), Table 1, as fractions of n where they scale.
 JUMP_MIN_FRACTION = 0.01  # L0
@@ -217,12 +217,14 @@ def breakout(indptr, indices, data, x, g, tabu_until, best_x, floats, ints, move
 def load_compiled():
     """Load (or compile, the first time after installing) every search here on a 2-node
     graph, saying so at INFO once: the first real call would otherwise sit silent for ~13 s."""
-    with first_call(breakout, "max-cut local search"):
+
+    def warm_up():
         indptr, indices = np.array([0, 1, 2]), np.array([1, 0])
-        data = np.ones(2)
-        search = BreakoutSearch(indptr, indices, data, np.ones(2), seed=0, eps=0.0)
+        search = BreakoutSearch(indptr, indices, np.ones(2), np.ones(2), seed=0, eps=0.0)
         search.run(2)
         _first_best(search.g, np.arange(2))
+
+    load_once(breakout, "max-cut local search", warm_up)
 
 
 class BreakoutSearch:
