@@ -87,12 +87,7 @@ def _dispatchable(registration):
         arguments = registration.bind(args, kwargs)
         if arguments is None:  # let Python report the bad call in its own words
             return implementation(*args, **kwargs)
-        from .convert import from_networkx  # torch: at call time, not during import networkx
-
-        options = registration.conversion_options(arguments)
-        for parameter in registration.graph_parameters:
-            arguments[parameter] = from_networkx(arguments[parameter], **options)
-        return implementation(**arguments)
+        return implementation(**registration.converted(arguments))
 
     # NetworkX's decorators read the defaults from these attributes, not from the signature.
     convert_and_run.__defaults__ = implementation.__defaults__

@@ -115,6 +115,15 @@ class Registration:
                 options["edge_attrs"] = {attribute: 1}
         return options
 
+    def converted(self, arguments):
+        """``arguments`` (bound by name) with the graphs converted as the dispatcher would."""
+        from .convert import from_networkx  # torch: at call time, not during import networkx
+
+        options = self.conversion_options(arguments)
+        for parameter in self.graph_parameters:
+            arguments[parameter] = from_networkx(arguments[parameter], **options)
+        return arguments
+
 
 _REGISTRY = {}
 

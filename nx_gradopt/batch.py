@@ -7,6 +7,7 @@
     mappings = nx_gradopt.solve_many(nx.graph_match, pairs, seed=0)               # one by one
     mappings = nx_gradopt.solve_many(nx.graph_match, pairs, seed=0, n_jobs=-1)    # every core
     mappings = nx_gradopt.solve_many(nx.graph_match, pairs, seed=0, client=client)  # Dask
+    mappings = nx_gradopt.solve_many(nx.graph_match, pairs, seed=0, batch_size=32)  # grouped
 
 A problem is a tuple of positional arguments (a graph alone stands for ``(G,)``) or a
 :class:`Problem`, which also carries keyword arguments. Results come back in the problems'
@@ -14,7 +15,8 @@ order; a problem that raises leaves a :class:`ProblemError` in its place and the
 Each problem gets its own seed, drawn from ``seed`` by NumPy's ``SeedSequence`` from its
 position alone, so a batch gives the same answers serially, on processes or on a cluster, in
 any order of completion. :func:`solve_as_completed` yields ``(index, result)`` pairs as they
-finish.
+finish. Matching problems can be grouped (``batch_size``): one task relaxes many problems of
+one size as a single Frank–Wolfe batch.
 
 Workers (processes here, Dask workers there) run torch and BLAS with the cores of their host
 shared among them, so two workers on two cores do not fight over four threads, and load the
@@ -78,7 +80,7 @@ class ProblemError:
 
 
 def solve_many(function, problems, *, options=None, seed=None, n_jobs=1, client=None,
-               threads_per_worker=None, progress_bar="auto"):
+               threads_per_worker=None, batch_size=1, progress_bar="auto"):
     """Solve a batch of independent problems with ``function``; results in the problems' order.
 
     Parameters
@@ -110,6 +112,16 @@ def solve_many(function, problems, *, options=None, seed=None, n_jobs=1, client=
     threads_per_worker : int, optional
         torch and BLAS threads per worker; by default the host's cores divided among the
         workers (and Dask worker threads) on that host.
+    batch_size : int
+        For the matching functions (``nx.graph_match``, ``nx.graph_match_result``,
+        ``nx_gradopt.quadratic_assignment``): solve this many consecutive problems as one
+        task, those of one size and the same settings relaxed as one Frank–Wolfe batch (one
+        batched kernel call per operation instead of one per problem). Worth it on a GPU and
+        for problems of a few dozen nodes on the CPU (alignments of 30 nodes: 3 to 7 times
+        the rate of ``batch_size=1``, in ``benchmarks/bench_batch.py``). Each problem keeps
+        its own iterations, stopping, seed and time limit, so the answers are those of
+        ``batch_size=1`` up to the rounding of batched operations (see
+        :mod:`nx_gradopt.matching.grouped`). Default 1.
     progress_bar : "auto", bool
         A tqdm bar on stderr ("auto": when stderr is a terminal and tqdm is installed). The
         count, rate and failures also go to the ``nx_gradopt`` logger at INFO.
@@ -130,14 +142,15 @@ def solve_many(function, problems, *, options=None, seed=None, n_jobs=1, client=
     results = [None] * len(problems)
     for index, result in solve_as_completed(
         function, problems, options=options, seed=seed, n_jobs=n_jobs, client=client,
-        threads_per_worker=threads_per_worker, progress_bar=progress_bar,
+        threads_per_worker=threads_per_worker, batch_size=batch_size,
+        progress_bar=progress_bar,
     ):
         results[index] = result
     return results
 
 
 def solve_as_completed(function, problems, *, options=None, seed=None, n_jobs=1, client=None,
-                       threads_per_worker=None, progress_bar="auto"):
+                       threads_per_worker=None, batch_size=1, progress_bar="auto"):
     """:func:`solve_many`, yielding ``(index, result)`` as each problem finishes (the same
     arguments). Stopping the iteration early cancels what has not started."""
     if not callable(function):
@@ -156,15 +169,24 @@ def solve_as_completed(function, problems, *, options=None, seed=None, n_jobs=1,
     ):
         raise ValueError("`threads_per_worker` must be None or a positive integer; "
                          f"got {threads_per_worker!r}")
+    if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
+        raise ValueError(f"`batch_size` must be a positive integer; got {batch_size!r}")
+    if batch_size > 1 and _grouping(function) is None:
+        raise ValueError(
+            f"`batch_size` > 1 groups matching problems (nx.graph_match, "
+            f"nx.graph_match_result, nx_gradopt.quadratic_assignment); got {function!r}"
+        )
     calls = _calls(function, list(problems), dict(options or {}), seed)
     if not calls:
         return
+    # A task is a chunk of problems: one alone, or batch_size grouped.
+    chunks = [calls[start:start + batch_size] for start in range(0, len(calls), batch_size)]
     if client is not None:
-        runs = _on_dask(client, function, calls, threads_per_worker)
+        runs = _on_dask(client, function, chunks, threads_per_worker)
     elif workers == 1:
-        runs = ((index, _run(function, args, kwargs, index)) for index, args, kwargs in calls)
+        runs = (pair for chunk in chunks for pair in _run_chunk(function, chunk))
     else:
-        runs = _on_processes(function, calls, workers, threads_per_worker)
+        runs = _on_processes(function, chunks, workers, threads_per_worker)
     yield from _reported(runs, len(calls), _name(function), progress_bar)
 
 
@@ -190,17 +212,60 @@ def _calls(function, problems, options, seed):
     return calls
 
 
-def _run(function, args, kwargs, index):
-    """One problem, where it runs: the result, or a ProblemError that can travel back."""
-    try:
-        return function(*args, **kwargs)
-    except Exception as error:  # reported with the item; the batch goes on
-        text = traceback.format_exc()
+def _run_chunk(function, chunk):
+    """A task's problems, where it runs: ``[(index, result or ProblemError)]``."""
+    if len(chunk) == 1:
+        [(index, args, kwargs)] = chunk
         try:
-            pickle.dumps(error)
-        except Exception:  # an exception that cannot cross a process boundary
-            error = RuntimeError(f"{type(error).__name__}: {error}")
-        return ProblemError(index, error, text)
+            return [(index, function(*args, **kwargs))]
+        except Exception as error:  # reported with the item; the batch goes on
+            return [(index, _problem_error(index, error))]
+    from .matching.grouped import run_grouped
+
+    grouping = _grouping(function)
+    prepared, results = [], {}
+    for index, args, kwargs in chunk:
+        try:
+            prepared.append((index, *grouping(args, kwargs)))
+        except Exception as error:
+            results[index] = _problem_error(index, error)
+    outcomes = run_grouped([steps for _, steps, _ in prepared])
+    for (index, _, finish), outcome in zip(prepared, outcomes):
+        if isinstance(outcome, Exception):
+            results[index] = _problem_error(index, outcome)
+        else:
+            results[index] = finish(outcome)
+    return [(index, results[index]) for index, _, _ in chunk]
+
+
+def _grouping(function):
+    """For a matching function, ``(args, kwargs) -> (steps, finish)`` (its solver's steps,
+    and what turns their result into the function's); None for other functions."""
+    from .matching.solver import quadratic_assignment, quadratic_assignment_steps
+
+    if function is quadratic_assignment:
+        return lambda args, kwargs: (quadratic_assignment_steps(*args, **kwargs), _unchanged)
+    from ._install import new_functions
+    from .nx.matching import networkx_steps
+
+    for name in ("graph_match", "graph_match_result"):
+        if function is new_functions()[name]:
+            return lambda args, kwargs, name=name: networkx_steps(name, args, kwargs)
+    return None
+
+
+def _unchanged(result):
+    return result
+
+
+def _problem_error(index, error):
+    """A ProblemError that can travel back from a worker."""
+    text = "".join(traceback.format_exception(error))
+    try:
+        pickle.dumps(error)
+    except Exception:  # an exception that cannot cross a process boundary
+        error = RuntimeError(f"{type(error).__name__}: {error}")
+    return ProblemError(index, error, text)
 
 
 # ----------------------------------------------------------------------------- the workers
@@ -236,7 +301,7 @@ def prepare_worker(threads):
     load_matching()
 
 
-def _on_processes(function, calls, workers, threads):
+def _on_processes(function, chunks, workers, threads):
     import joblib
 
     threads = threads or max(1, _cores() // workers)
@@ -244,14 +309,10 @@ def _on_processes(function, calls, workers, threads):
     # start (3 s measured for two) and the loading of the compiled code are paid once a
     # session, and starts them with ``threads`` OpenMP/BLAS threads, which torch follows.
     with joblib.parallel_config(backend="loky", inner_max_num_threads=threads):
-        yield from joblib.Parallel(n_jobs=workers, return_as="generator_unordered")(
-            joblib.delayed(_indexed_run)(function, args, kwargs, index)
-            for index, args, kwargs in calls
-        )
-
-
-def _indexed_run(function, args, kwargs, index):
-    return index, _run(function, args, kwargs, index)
+        for pairs in joblib.Parallel(n_jobs=workers, return_as="generator_unordered")(
+            joblib.delayed(_run_chunk)(function, chunk) for chunk in chunks
+        ):
+            yield from pairs
 
 
 def _dask_worker_setup(slots_per_host, threads):
@@ -272,19 +333,19 @@ def _dask_worker_setup(slots_per_host, threads):
     return WorkerSetup()
 
 
-def _run_on_dask(function, args, kwargs, index):
-    """_run in a Dask worker's task thread: OpenMP's thread count is per calling thread, so
-    the worker plugin's setting is applied here too."""
+def _run_on_dask(function, chunk):
+    """_run_chunk in a Dask worker's task thread: OpenMP's thread count is per calling
+    thread, so the worker plugin's setting is applied here too."""
     import torch
     from distributed import get_worker
 
     threads = getattr(get_worker(), "nx_gradopt_threads", None)
     if threads and torch.get_num_threads() != threads:
         torch.set_num_threads(threads)
-    return _run(function, args, kwargs, index)
+    return _run_chunk(function, chunk)
 
 
-def _on_dask(client, function, calls, threads):
+def _on_dask(client, function, chunks, threads):
     from distributed import as_completed
 
     workers = client.scheduler_info()["workers"]
@@ -295,7 +356,7 @@ def _on_dask(client, function, calls, threads):
     client.register_plugin(_dask_worker_setup(slots, threads))
     # A graph in several problems (one against many) travels to the cluster once.
     graphs, uses = {}, collections.Counter()
-    for _, args, kwargs in calls:
+    for _, args, kwargs in (call for chunk in chunks for call in chunk):
         for value in [*args, *kwargs.values()]:
             if hasattr(value, "adj"):  # a NetworkX graph
                 graphs[id(value)] = value
@@ -307,21 +368,24 @@ def _on_dask(client, function, calls, threads):
         def swap(value):
             return scattered.get(id(value), value)
 
-        calls = [(i, tuple(map(swap, args)), {k: swap(v) for k, v in kwargs.items()})
-                 for i, args, kwargs in calls]
+        chunks = [[(i, tuple(map(swap, args)), {k: swap(v) for k, v in kwargs.items()})
+                   for i, args, kwargs in chunk] for chunk in chunks]
     batch = uuid.uuid4().hex[:8]
     futures = {}
-    for index, args, kwargs in calls:
-        future = client.submit(_run_on_dask, function, args, kwargs, index, pure=False,
-                               key=f"nx-gradopt-{_name(function)}-{batch}-{index}")
-        futures[future.key] = (future, index)
+    for chunk in chunks:
+        first = chunk[0][0]
+        future = client.submit(_run_on_dask, function, chunk, pure=False,
+                               key=f"nx-gradopt-{_name(function)}-{batch}-{first}")
+        futures[future.key] = (future, [index for index, _, _ in chunk])
     try:
         for future in as_completed([future for future, _ in futures.values()]):
-            index = futures[future.key][1]
+            indices = futures[future.key][1]
             try:
-                yield index, future.result()
-            except Exception as error:  # e.g. KilledWorker: the problem killed every worker
-                yield index, ProblemError(index, error, traceback.format_exc())
+                yield from future.result()
+            except Exception as error:  # e.g. KilledWorker: the task killed every worker
+                text = traceback.format_exc()
+                for index in indices:
+                    yield index, ProblemError(index, error, text)
     finally:
         client.cancel([future for future, _ in futures.values() if not future.done()])
 

@@ -102,6 +102,7 @@ def test_local_processes_give_the_serial_answers():
     problems = pairs(6)
     serial = solve_many(nx.graph_match, problems, seed=5)
     assert solve_many(nx.graph_match, problems, seed=5, n_jobs=2) == serial
+    assert solve_many(nx.graph_match, problems, seed=5, n_jobs=2, batch_size=2) == serial
     with pytest.raises(ValueError, match="`n_jobs` must be a positive integer or -1; got 0"):
         solve_many(nx.graph_match, problems, n_jobs=0)
 
@@ -116,6 +117,120 @@ def test_the_core_package_does_not_import_dask():
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                             timeout=300)
     assert result.stdout.strip() == "False", result.stderr
+
+
+# ------------------------------------------------- matching problems grouped (batch_size)
+
+
+def mixed_matching_problems():
+    """Pairs of two sizes interleaved (two groups in a chunk), directed ones, seeds and a
+    similarity on some (a linear term: the stacked problem pads the others with zeros), one
+    that raises and a tiny one with nothing to relax."""
+    problems = [*pairs(3, n=30), *pairs(3, n=36)]
+    problems = [problems[i] for i in (0, 3, 1, 4, 2, 5)]
+    D = nx.gnp_random_graph(30, 0.2, seed=7, directed=True)
+    problems.append(Problem(D, nx.relabel_nodes(D, {u: (u * 7) % 30 for u in D})))
+    G, H = pairs(1, n=30)[0]
+    problems.append(Problem(G, H, seeds={0: "v0", 1: "v1", 2: "v2"}))
+    problems.append(Problem(G, H, similarity={(u, f"v{u}"): 0.5 for u in range(5)}))
+    problems.append((nx.Graph(), H))  # raises: nothing to match
+    problems.append((nx.path_graph(1), nx.path_graph(1)))  # one node: no relaxation
+    return problems
+
+
+@pytest.mark.parametrize("method", ["faq", "goat", "2opt"])
+def test_grouped_matching_gives_the_answers_of_one_at_a_time(method):
+    problems = mixed_matching_problems()
+    options = {"method": method, "n_init": 3}
+    alone = solve_many(nx.graph_match_result, problems, seed=2, options=options)
+    grouped = solve_many(nx.graph_match_result, problems, seed=2, options=options,
+                         batch_size=4)
+    assert len(grouped) == len(problems)
+    for a, b in zip(alone, grouped):
+        if isinstance(a, ProblemError):
+            assert isinstance(b, ProblemError) and type(b.exception) is type(a.exception)
+            assert str(b.exception) == str(a.exception)
+            continue
+        # Each problem's products are its own and its Sinkhorn plans stop as alone: the
+        # same iterations, and so the same answers.
+        assert (b.mapping, b.objective, b.iterations, b.converged, b.reason, b.start) == (
+            a.mapping, a.objective, a.iterations, a.converged, a.reason, a.start)
+        np.testing.assert_array_equal(b.start_objectives, a.start_objectives)
+    # The reference the batch matches is a plain loop of the public function (seeds follow
+    # positions, so the first six, which raise nothing).
+    first = one_at_a_time(nx.graph_match_result, problems[:6], 2, **options)
+    assert [r.mapping for r in first] == [r.mapping for r in grouped[:6]]
+
+
+def test_grouped_quadratic_assignment_matches_one_at_a_time():
+    rng = np.random.default_rng(0)
+    problems = []
+    for k in range(7):
+        n = 12 if k % 2 else 15
+        A, B = rng.integers(0, 9, (n, n)), rng.integers(0, 9, (n, n))
+        kwargs = {"partial_match": [[0, 1], [1, 0]]} if k == 3 else {}
+        problems.append(Problem(A, B, method="goat" if k == 5 else "faq", **kwargs))
+    alone = solve_many(nx_gradopt.quadratic_assignment, problems, seed=5,
+                       options={"n_init": 4})
+    grouped = solve_many(nx_gradopt.quadratic_assignment, problems, seed=5,
+                         options={"n_init": 4}, batch_size=7)
+    for a, b in zip(alone, grouped):
+        np.testing.assert_array_equal(b.col_ind, a.col_ind)
+        assert (b.fun, b.nit, b.reason) == (a.fun, a.nit, a.reason)
+    # And the answers are QAP answers: fun is the objective of col_ind, recomputed here.
+    for problem, b in zip(problems, grouped):
+        A, B = problem.args
+        assert b.fun == float((A * B[np.ix_(b.col_ind, b.col_ind)]).sum())
+
+
+def test_grouped_mappings_come_back_as_graph_match_returns_them():
+    problems = pairs(4, n=30)
+    mappings = solve_many(nx.graph_match, problems, seed=0, batch_size=4)
+    assert mappings == solve_many(nx.graph_match, problems, seed=0)
+    # Correlated pairs with 3 edges removed: the relabelling is found.
+    assert all(sum(m[u] == f"v{u}" for u in m) >= 0.9 * len(m) for m in mappings)
+
+
+def test_batch_size_is_checked():
+    with pytest.raises(ValueError, match="`batch_size` must be a positive integer; got 0"):
+        solve_many(nx.graph_match, pairs(2), batch_size=0)
+    with pytest.raises(ValueError, match="`batch_size` > 1 groups matching problems"):
+        solve_many(nx.max_cut_sdp, [nx.cycle_graph(4)], batch_size=2)
+
+
+class TickingClock:
+    """A ``time`` module whose perf_counter advances one second per reading: a time limit
+    becomes a number of Frank–Wolfe iterations (one reading each), whatever the machine."""
+
+    def __init__(self):
+        self.now = 0.0
+
+    def perf_counter(self):
+        self.now += 1.0
+        return self.now
+
+
+def test_each_problem_of_a_group_keeps_its_own_time_limit(monkeypatch):
+    clock = TickingClock()
+    monkeypatch.setattr("nx_gradopt.matching.frank_wolfe.time", clock)
+    monkeypatch.setattr("nx_gradopt.matching.solver.time", clock)
+    # Unrelated graphs, tol=0: alone, GOAT runs 30 to 70 iterations on these.
+    unrelated = [(nx.gnp_random_graph(200, 0.1, seed=k), nx.gnp_random_graph(200, 0.1, seed=9))
+                 for k in range(3)]
+    problems = [Problem(*pair, time_limit=limit, method="goat", tol=0.0, local_search=False,
+                        max_iter=100)
+                for pair, limit in zip(unrelated, (6, 14, None))]
+    problems[2].kwargs["max_iter"] = 3
+    short, longer, capped = solve_many(nx.graph_match_result, problems, seed=0, batch_size=3)
+    assert short.reason == "time limit 6 s reached"
+    assert longer.reason == "time limit 14 s reached"
+    assert 0 < short.iterations < longer.iterations <= 14
+    assert (capped.reason, capped.iterations) == ("max_iter=3 iterations", 3)
+    # Stopped with the iterates it has alone after as many iterations.
+    same = Problem(*unrelated[0], method="goat", tol=0.0, local_search=False,
+                   max_iter=short.iterations)
+    [alone] = solve_many(nx.graph_match_result, [same], seed=0)
+    assert alone.mapping == short.mapping
 
 
 # ------------------------------------------------------------------- on a Dask LocalCluster
@@ -143,6 +258,8 @@ def test_a_local_cluster_gives_the_serial_answers(client):
     problems = pairs(8)
     serial = solve_many(nx.graph_match, problems, seed=1)
     assert solve_many(nx.graph_match, problems, seed=1, client=client) == serial
+    # Grouped three to a task (the last task holds two).
+    assert solve_many(nx.graph_match, problems, seed=1, client=client, batch_size=3) == serial
     # One graph against many: it is scattered once and still gives the same answers.
     G = problems[0][0]
     many = [(G, H) for _, H in problems]

@@ -88,6 +88,29 @@ def test_frank_wolfe_waits_per_iteration(method):
         assert syncs["core.assignment"] <= 25 * result.iterations, fake.syncs
 
 
+@pytest.mark.parametrize("method", ["faq", "goat"])
+def test_grouped_frank_wolfe_waits_per_iteration_not_per_problem(method):
+    from nx_gradopt import solve_many
+
+    problems = []
+    for k in range(6):
+        G1 = nx.gnp_random_graph(40, 0.15, seed=k)
+        problems.append((G1, nx.relabel_nodes(G1, {u: (7 * u) % 40 for u in G1})))
+    options = {"method": method, "n_init": 1, "local_search": False}
+    on_cpu = solve_many(nx.graph_match_result, problems, seed=0, options=options, batch_size=6)
+    with FakeCuda() as fake:
+        on_device = solve_many(nx.graph_match_result, problems, seed=0, batch_size=6,
+                               options={**options, "device": "cuda"})
+    assert [r.mapping for r in on_device] == [r.mapping for r in on_cpu]
+    syncs = by_module(fake.syncs)
+    iterations = max(r.iterations for r in on_device)
+    # As one problem's (test_frank_wolfe_waits_per_iteration), not six times that.
+    per_iteration = {"faq": 2, "goat": 3}[method]
+    assert syncs["matching.frank_wolfe"] <= per_iteration * iterations + 8, fake.syncs
+    if method == "goat":
+        assert syncs["core.assignment"] <= 25 * iterations, fake.syncs
+
+
 def test_burer_monteiro_waits_twice_per_iteration():
     G = nx.gnm_random_graph(300, 1200, seed=1)
     with FakeCuda() as fake:

@@ -6,7 +6,8 @@ How surprising is it that two networks align well? Align the network with many r
 copies of itself (the same degrees, edges rewired) and compare. ``nx_gradopt.solve_many``
 runs the whole batch with one call, each problem with its own seed drawn from one: here in
 this process; with ``n_jobs=-1`` on every core; with ``client=`` on a Dask cluster, with the
-same answers.
+same answers. The problems all have 15 nodes, so ``batch_size`` groups them: their
+Frank–Wolfe iterations run as one batch, with the answers of one problem at a time.
 """
 
 import matplotlib.pyplot as plt
@@ -29,7 +30,8 @@ rewired = [
     for k in range(60)
 ]
 problems = [(G, H)] + [(G, R) for R in rewired]
-mappings = nx_gradopt.solve_many(nx.graph_match, problems, seed=0, options={"n_init": 4})
+mappings = nx_gradopt.solve_many(nx.graph_match, problems, seed=0, options={"n_init": 4},
+                                 batch_size=len(problems))
 scores = [conserved(m, *problem) for m, problem in zip(mappings, problems)]
 print(f"the renamed copy: {scores[0]} of {G.number_of_edges()} edges conserved")
 print(f"rewired copies: {min(scores[1:])} to {max(scores[1:])}")

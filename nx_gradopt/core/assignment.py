@@ -51,7 +51,7 @@ def permutation_matrices(perms, *, device, dtype):
 ABSORB_EFOLDS = 30.0
 
 
-def sinkhorn_transport(score, reg, *, tol=1e-3, max_iter=1000):
+def sinkhorn_transport(score, reg, *, tol=1e-3, max_iter=1000, segments=None):
     r"""Entropic transport plans with unit marginals, maximising score, by Sinkhorn.
 
     Solves, for each matrix in the batch,
@@ -73,11 +73,15 @@ def sinkhorn_transport(score, reg, *, tol=1e-3, max_iter=1000):
         Stop when every column sum of the plan is within ``tol`` of 1 (rows are exact after
         each update).
     max_iter : int
+    segments : list of int, optional
+        Consecutive groups of matrices (summing to k) that stop, absorb and recover on their
+        own, each exactly as it would in a batch of its own; one group by default.
 
     Returns
     -------
     plans : torch.Tensor, shape (k, n, n), in the score's dtype
     iterations : int
+        Iterations of the group that ran longest.
     """
     # Written here rather than taken from POT: ot.batch.bregman_projection_batch forms K * g
     # elementwise (an n-by-n temporary per iteration); batched matrix-vector products are 6x
@@ -85,6 +89,23 @@ def sinkhorn_transport(score, reg, *, tol=1e-3, max_iter=1000):
     # batched over the multiple starts. POT's log-domain solver pays an n-by-n exp per
     # iteration; absorption pays one only when the scalings outgrow ABSORB_EFOLDS.
     k, n, _ = score.shape
+    device = score.device
+    segments = [k] if segments is None else list(segments)
+    count = len(segments)
+    owner = torch.repeat_interleave(torch.arange(count), torch.tensor(segments)).to(device)
+    starts = np.cumsum([0] + segments[:-1])
+
+    def rows_of(groups):  # a set of group numbers as a (k, 1, 1) mask of their rows
+        mask = np.zeros(count, dtype=bool)
+        mask[list(groups)] = True
+        return torch.from_numpy(mask).to(device)[owner].view(k, 1, 1)
+
+    def merged(new, old, groups):  # new values on the groups' rows, old ones elsewhere
+        if len(groups) == count:
+            return new
+        rows = rows_of(groups)
+        return tuple(torch.where(rows, a, b) for a, b in zip(new, old))
+
     # In place where possible: at n = 10^4 every (n, n) buffer is 800 MB in float64.
     top = score.amax(dim=(1, 2), keepdim=True)
     scaled = score.sub(top).div_(reg.to(score).view(k, 1, 1))
@@ -92,43 +113,76 @@ def sinkhorn_transport(score, reg, *, tol=1e-3, max_iter=1000):
     exponent = scaled - f
     g = exponent.amax(dim=1, keepdim=True)
     kernel = _exp_kernel(exponent.sub_(g))
-    v = torch.ones((k, n, 1), device=score.device, dtype=score.dtype)
-    on_cpu, next_check, every_iteration = score.device.type == "cpu", 10, False
+    v = torch.ones((k, n, 1), device=device, dtype=score.dtype)
+    on_cpu, next_check = device.type == "cpu", 10
+    # Per group, in Python (a check costs microseconds on the host; NumPy's calls cost more
+    # than the iteration itself on small problems): still iterating, and recovering from an
+    # overflow by checking and absorbing at every iteration. A group that stopped keeps its
+    # v, so every later u of its rows is the one it stopped with.
+    running, every_iteration = set(range(count)), set()
+    moving = None  # while every group runs; then a (k, 1, 1) mask of the running rows
     checkpoint = kernel, f, g, v
     for iteration in range(1, max_iter + 1):
         u = 1.0 / torch.bmm(kernel, v)
         column_sums = torch.bmm(kernel.transpose(1, 2), u)
-        checked = iteration == next_check or iteration == max_iter or every_iteration
-        if checked:
-            # v * column_sums is the column sums of the plan before this v update; the
-            # largest |log| of u and of the next v decide absorption. One read for the three.
-            error, u_efolds, v_efolds = torch.stack([
-                (v * column_sums - 1.0).abs().max(),
-                u.log().abs().max(),
-                column_sums.log().abs().max(),
-            ]).tolist()
-            if not math.isfinite(error + u_efolds + v_efolds):
+        scheduled = iteration == next_check or iteration == max_iter
+        if not (scheduled or every_iteration):  # most iterations: no check
+            v = 1.0 / column_sums if moving is None else torch.where(moving, 1.0 / column_sums, v)
+            continue
+        # v * column_sums is the column sums of the plan before this v update; the largest
+        # |log| of u and of the next v decide absorption. One read for the three.
+        dims = (0, 1, 2) if count == 1 else (1, 2)
+        maxima = torch.stack([
+            (v * column_sums - 1.0).abs().amax(dim=dims),
+            u.log().abs().amax(dim=dims),
+            column_sums.log().abs().amax(dim=dims),
+        ]).view(3, -1).cpu().numpy()
+        if count > 1:
+            maxima = np.maximum.reduceat(maxima, starts, axis=1)
+        error, u_efolds, v_efolds = maxima.tolist()
+        overflowed, done, absorb, saved = set(), set(), set(), set()
+        for group in running:
+            if not (scheduled or group in every_iteration):
+                continue
+            if not math.isfinite(error[group] + u_efolds[group] + v_efolds[group]):
                 # The scalings overflowed between two checks (float32 only, and not seen: on
                 # GOAT's plans they drift by 0.1 e-fold per iteration on average, at most 7):
                 # resume from the last check and absorb at every iteration.
-                (kernel, f, g, v), every_iteration = checkpoint, True
-                continue
-            if error < tol:
+                overflowed.add(group)
+            elif error[group] < tol:
+                done.add(group)
+            elif max(u_efolds[group], v_efolds[group]) > ABSORB_EFOLDS or (
+                group in every_iteration
+            ):
+                absorb.add(group)
+            else:
+                saved.add(group)
+        if overflowed:
+            kernel, f, g, v = merged(checkpoint, (kernel, f, g, v), overflowed)
+            every_iteration |= overflowed
+        if done:
+            running -= done
+            if not running:
                 break
-            # Every check waits for the device: on a GPU they are spaced geometrically
-            # (at most a quarter more iterations than needed, a logarithmic number of
-            # waits; 34 per Frank–Wolfe step were measured at n = 300 with checks every 10).
+            moving = rows_of(running)
+        if scheduled:
+            # Every check waits for the device: on a GPU they are spaced geometrically (at
+            # most a quarter more iterations than needed, a logarithmic number of waits; 34
+            # per Frank–Wolfe step were measured at n = 300 with checks every 10).
             next_check = iteration + 10 if on_cpu else max(iteration + 10, iteration * 5 // 4)
-            if max(u_efolds, v_efolds) > ABSORB_EFOLDS or every_iteration:
-                f = f - u.log()
-                g = g + column_sums.log().transpose(1, 2)
-                kernel = _exp_kernel((scaled - f).sub_(g))
-                u, v = torch.ones_like(u), torch.ones_like(v)
-                checkpoint = kernel, f, g, v
-                continue
-        v = 1.0 / column_sums
-        if checked:
-            checkpoint = kernel, f, g, v
+        if absorb:
+            f, g = merged((f - u.log(), g + column_sums.log().transpose(1, 2)), (f, g), absorb)
+            kernel = merged((_exp_kernel((scaled - f).sub_(g)),), (kernel,), absorb)[0]
+            ones = torch.ones_like(u)
+            u, v = merged((ones, ones), (u, v), absorb)
+            checkpoint = merged((kernel, f, g, v), checkpoint, absorb)
+        updated = running - overflowed - absorb
+        if len(updated) == count:
+            v = 1.0 / column_sums
+        elif updated:
+            v = merged((1.0 / column_sums,), (v,), updated)[0]
+        if saved:
+            checkpoint = merged((kernel, f, g, v), checkpoint, saved)
     return kernel.mul_(u).mul_(v.transpose(1, 2)), iteration
 
 

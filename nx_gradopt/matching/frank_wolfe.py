@@ -47,6 +47,9 @@ def exact_step(a, b):
 def frank_wolfe(problem, start, *, sign, method, max_iter, tol, deadline=math.inf):
     """Run Frank–Wolfe from the batch of doubly stochastic ``start`` matrices (k, m, m).
 
+    ``problem`` is a :class:`~.problem.ReducedProblem` (every start on one problem) or a
+    :class:`~.grouped.StackedProblem` (each problem on its own starts).
+
     ``sign`` is +1 to maximise and -1 to minimise. A start stops when its step moves P by
     less than ``tol`` relative to P once P has moved at least ``tol`` from the start
     (Frobenius norms over sqrt(m)), or when not even a permutation direction ascends (P is
@@ -71,11 +74,13 @@ def frank_wolfe(problem, start, *, sign, method, max_iter, tol, deadline=math.in
         costs nothing: f(Q) = f(P) + b + a.
     stopped : str or None
         "interrupted" when Ctrl-C stopped the iterations (the package's rule: the iterates so
-        far are returned), "time limit" when ``deadline`` (a ``time.perf_counter()`` value)
-        passed, None otherwise.
+        far are returned), "time limit" when ``deadline`` (a ``time.perf_counter()`` value,
+        or an array of one per start) passed for every start still running, None otherwise.
+        A start past its own deadline leaves the batch unconverged.
     """
     k, m, _ = start.shape
     device, dtype = start.device, start.dtype
+    deadlines = np.broadcast_to(np.asarray(deadline, dtype=float), (k,))
     scale = math.sqrt(m)
     # Every (m, m) buffer counts at m = 10^4 (800 MB each in float64): ``start`` receives the
     # final iterates (a start's row is written only when it leaves the batch, after which its
@@ -105,7 +110,7 @@ def frank_wolfe(problem, start, *, sign, method, max_iter, tol, deadline=math.in
             if linear is not None:
                 score += linear
             if method == "goat":
-                Q, vertex, perms = _transport_direction(score, P)
+                Q, vertex, perms = _transport_direction(score, P, getattr(problem, "counts", None))
             else:
                 perms = linear_assignment(score)
                 Q = permutation_matrices(perms, device=device, dtype=dtype)
@@ -154,21 +159,25 @@ def frank_wolfe(problem, start, *, sign, method, max_iter, tol, deadline=math.in
                 size = scale
             done = (alpha * length / size < tol) & (moved / scale >= tol)
             done |= (alpha == 0) & vertex
-            if done.any():
-                converged[ids[done]] = True
-                leaving = torch.from_numpy(done).to(device)
-                final[torch.from_numpy(ids[done]).to(device)] = P[leaving]
-                ids = ids[~done]
-                if len(ids) == 0:
-                    return final, iterations, converged, best_vertex, None
-                keep = torch.from_numpy(~done).to(device)
-                P, origin, value = P[keep], origin[keep], value[~done]
+            converged[ids[done]] = True
+            expired = ~done & (time.perf_counter() > deadlines[ids])
+            leaving = done | expired
+            if leaving.all():
+                final[torch.from_numpy(ids).to(device)] = P
+                return final, iterations, converged, best_vertex, (
+                    "time limit" if expired.any() else None)
+            if leaving.any():
+                # By index, not by boolean mask, which would wait for the device.
+                left = torch.from_numpy(np.flatnonzero(leaving)).to(device)
+                keep = torch.from_numpy(np.flatnonzero(~leaving)).to(device)
+                final[torch.from_numpy(ids[leaving]).to(device)] = P[left]
+                ids = ids[~leaving]
+                P, origin, value = P[keep], origin[keep], value[~leaving]
+                problem = problem.restricted(~leaving)  # a stacked problem drops their rows
+                linear = None if problem.linear is None else sign * problem.linear
                 origin_sq = origin_sq[keep]
                 product = product[keep]
                 product_t = product if problem.symmetric else product_t[keep]
-            if time.perf_counter() > deadline:
-                final[torch.from_numpy(ids).to(device)] = P
-                return final, iterations, converged, best_vertex, "time limit"
     except KeyboardInterrupt:
         # The iterates are doubly stochastic between any two operations; only a start
         # leaving the batch can be half done, and its row of ``final`` holds its start then.
@@ -191,7 +200,7 @@ def _inner(x, y):
     return (x * y).sum(dim=(1, 2))
 
 
-def _transport_direction(score, P):
+def _transport_direction(score, P, counts=None):
     """GOAT's direction: a Sinkhorn plan, or a permutation where the plan cannot make progress.
 
     The temperature follows the gradient's scale (its spread, or a typical row's lead where
@@ -202,7 +211,8 @@ def _transport_direction(score, P):
 
     Returns the directions, which of them are vertices (a NumPy mask) and the vertices'
     permutations (rows of a (k, m) array; the others are unset). The masks are decided on the
-    host and applied by index, so that no boolean mask waits for the device.
+    host and applied by index, so that no boolean mask waits for the device. ``counts``: the
+    rows of each problem of a stacked batch, whose plans stop as they would alone.
     """
     k, device = P.shape[0], P.device
     flat = score.reshape(k, -1)
@@ -218,7 +228,11 @@ def _transport_direction(score, P):
         typical_lead = (scores.amax(dim=2) - scores.mean(dim=2)).median(dim=1).values
         spreads = spread if every else spread[rows]
         reg = torch.minimum(spreads / TRANSPORT_SHARPNESS, typical_lead / ROW_SHARPNESS)
-        plans, _ = sinkhorn_transport(scores, reg, tol=SINKHORN_TOL)
+        segments = None
+        if counts is not None:
+            owner = np.repeat(np.arange(len(counts)), counts)[soft]
+            segments = [int(c) for c in np.bincount(owner, minlength=len(counts)) if c]
+        plans, _ = sinkhorn_transport(scores, reg, tol=SINKHORN_TOL, segments=segments)
         plans = plans.to(P.dtype)
         ascent = _inner(scores, plans) - _inner(scores, P if every else P[rows])
         ascends[soft] = _numpy(ascent > 0)

@@ -55,6 +55,10 @@ class ReducedProblem:
     def size(self):
         return len(self.free_a)
 
+    def restricted(self, keep):
+        """The problem on the starts where ``keep`` is True: the same (see StackedProblem)."""
+        return self
+
     def apply(self, x):
         r""":math:`\sum_l A_l X B_l^\top` for a batch X of shape (k, m, m)."""
         return _layer_sum(self.a, self.b, x)

@@ -14,7 +14,8 @@ import torch
 from ..core.assignment import linear_assignment, sinkhorn_transport
 from ..core.results import INTERRUPTED, OptimizationResult, warn_if_interrupted
 from ..core.runtime import Runtime
-from .frank_wolfe import METHODS, frank_wolfe
+from .frank_wolfe import METHODS
+from .grouped import RelaxationRequest, run_alone
 from .local_search import load_compiled, two_opt
 from .problem import PADDINGS, objective, pad, reduce
 
@@ -179,6 +180,28 @@ def quadratic_assignment(
     >>> result.col_ind, result.fun
     (array([1, 2, 0]), 60.0)
     """
+    result = run_alone(quadratic_assignment_steps(
+        A, B, method, options, maximize=maximize, partial_match=partial_match,
+        partial_guess=partial_guess, similarity=similarity, padding=padding, n_init=n_init,
+        max_iter=max_iter, tol=tol, local_search=local_search, P0=P0,
+        init_perturbation=init_perturbation, shuffle_input=shuffle_input,
+        time_limit=time_limit, seed=seed, device=device, dtype=dtype,
+    ))
+    warn_if_interrupted("quadratic_assignment", result, "the best permutation", stacklevel=3)
+    return result
+
+
+def quadratic_assignment_steps(
+    A, B, method="faq", options=None, *, maximize=False, partial_match=None,
+    partial_guess=None, similarity=None, padding="naive", n_init=1, max_iter=20, tol=0.03,
+    local_search=None, P0="barycenter", init_perturbation=0.0, shuffle_input=False,
+    time_limit=None, seed=None, device=None, dtype=None,
+):
+    """:func:`quadratic_assignment` as a generator: it yields its Frank–Wolfe run as a
+    :class:`~nx_gradopt.matching.grouped.RelaxationRequest`, receives that run's output and
+    returns the QAPResult (``StopIteration.value``), so that :mod:`.grouped` can run the
+    relaxations of several problems as one batch. It yields nothing when there is nothing
+    to relax (2-opt, at most one free node, an empty matrix)."""
     started = time.perf_counter()
     (maximize, partial_match, partial_guess, P0, seed, max_iter, tol, shuffle_input) = (
         _with_scipy_options(options, dict(
@@ -268,7 +291,7 @@ def quadratic_assignment(
         iterations, converged = np.zeros(1, dtype=np.int64), np.ones(1, dtype=bool)
         stopped = None
     else:
-        P, iterations, converged, visited, stopped = frank_wolfe(
+        P, iterations, converged, visited, stopped = yield RelaxationRequest(
             problem, _starts(n_init, m, runtime, first, init_perturbation), sign=sign,
             method=method, max_iter=max_iter, tol=tol,
             deadline=math.inf if time_limit is None else started + time_limit,
@@ -343,7 +366,6 @@ def quadratic_assignment(
         converged=bool(converged[best]), reason=reason, time=time.perf_counter() - started,
         start=best, start_objectives=values,
     )
-    warn_if_interrupted("quadratic_assignment", result, "the best permutation", stacklevel=3)
     return result
 
 

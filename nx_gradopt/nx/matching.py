@@ -109,6 +109,8 @@ class GraphMatchSolution:
         Frank–Wolfe iterations of the start that gave ``mapping``.
     converged : bool
         Whether that start met ``tol`` before ``max_iter``.
+    reason : str
+        Why that start stopped, in words.
     start : int
         Which start gave ``mapping`` (0 is the barycenter).
     start_objectives : numpy.ndarray
@@ -121,6 +123,7 @@ class GraphMatchSolution:
     objective: float
     iterations: int
     converged: bool
+    reason: str = ""
     start: int = 0
     start_objectives: object = dataclasses.field(default=None, repr=False)
     time: float = 0.0
@@ -162,10 +165,26 @@ def graph_match_result(
     >>> result.objective, result.converged
     (6.0, True)
     """
+    return _solved("graph_match_result", graph_match_steps(
+        G1, G2, weight, method=method, seeds=seeds, init=init,
+        init_perturbation=init_perturbation, similarity=similarity, padding=padding,
+        maximize=maximize, n_init=n_init, max_iter=max_iter, tol=tol,
+        local_search=local_search, time_limit=time_limit, seed=seed, device=device,
+        dtype=dtype,
+    ))
+
+
+def graph_match_steps(
+    G1, G2, weight="weight", *, method="goat", seeds=None, init=None, init_perturbation=0.0,
+    similarity=None, padding="naive", maximize=True, n_init=1, max_iter=20, tol=0.03,
+    local_search=None, time_limit=None, seed=None, device=None, dtype=None,
+):
+    """:func:`graph_match_result` on converted graphs as steps that yield the Frank–Wolfe
+    run (see :func:`nx_gradopt.matching.solver.quadratic_assignment_steps`)."""
     import numpy as np
 
     from ..config import device_and_dtype
-    from ..matching import quadratic_assignment
+    from ..matching.solver import quadratic_assignment_steps
 
     for name, G in (("G1", G1), ("G2", G2)):
         if G.is_multigraph():
@@ -195,7 +214,7 @@ def graph_match_result(
     if guess is not None and pairs is not None:
         if set(guess[:, 0]) & set(pairs[:, 0]) or set(guess[:, 1]) & set(pairs[:, 1]):
             raise ValueError("`init` names a node that `seeds` fixes already")
-    result = quadratic_assignment(
+    result = yield from quadratic_assignment_steps(
         matrices[0], matrices[1], method=method, maximize=maximize, partial_match=pairs,
         partial_guess=guess, init_perturbation=init_perturbation,
         similarity=_similarity_matrix(G1, G2, similarity), padding=padding, n_init=n_init,
@@ -208,9 +227,36 @@ def graph_match_result(
     }
     return GraphMatchSolution(
         mapping=mapping, objective=result.fun, iterations=result.nit,
-        converged=result.converged, start=result.start,
+        converged=result.converged, reason=result.reason, start=result.start,
         start_objectives=result.start_objectives, time=result.time,
     )
+
+
+def networkx_steps(name, args, kwargs):
+    """The steps of ``nx.graph_match`` or ``nx.graph_match_result`` (``name``) called with
+    ``args`` and ``kwargs``, the graphs converted as NetworkX's dispatcher converts them, and
+    the function that turns their result into the function's. For grouped runs
+    (:func:`nx_gradopt.solve_many`'s ``batch_size``)."""
+    from .._registry import registrations
+
+    registration = registrations()[name]
+    arguments = registration.bind(args, kwargs)
+    if arguments is None:  # the call's own TypeError, in Python's words
+        registration.signature.bind(*args, **kwargs)
+    steps = graph_match_steps(**registration.converted(arguments))
+    if name == "graph_match":
+        return steps, lambda solution: solution.mapping
+    return steps, lambda solution: solution
+
+
+def _solved(name, steps):
+    """Run the steps alone; the Ctrl-C rule's warning under the public function's name."""
+    from ..core.results import warn_if_interrupted
+    from ..matching.grouped import run_alone
+
+    solution = run_alone(steps)
+    warn_if_interrupted(name, solution, "the best mapping", stacklevel=3)
+    return solution
 
 
 @networkx_function(
@@ -275,13 +321,13 @@ def graph_match(
     >>> sum(mapping[u] == f"v{(7 * u) % 34}" for u in G1) / len(G1)
     1.0
     """
-    return graph_match_result(
+    return _solved("graph_match", graph_match_steps(
         G1, G2, weight, method=method, seeds=seeds, init=init,
         init_perturbation=init_perturbation, similarity=similarity, padding=padding,
         maximize=maximize, n_init=n_init, max_iter=max_iter, tol=tol,
         local_search=local_search, time_limit=time_limit, seed=seed, device=device,
         dtype=dtype,
-    ).mapping
+    )).mapping
 
 
 def _node_pairs(G1, G2, name, pairs):
