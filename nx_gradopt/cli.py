@@ -144,13 +144,13 @@ def run_maxcut(arguments):
     result = {
         "cut_value": solution.cut_value, "upper_bound": solution.upper_bound,
         "relative_gap": solution.relative_gap, "sdp_value": solution.sdp_value,
-        "sdp_certified": solution.sdp_certified, "time": solution.time,
-        "nodes": len(G), "edges": G.number_of_edges(),
+        "sdp_certified": solution.sdp_certified, "bound_proof": solution.bound_proof,
+        "time": solution.time, "nodes": len(G), "edges": G.number_of_edges(),
     }
     lines = [
         f"cut value       {solution.cut_value:.10g}",
-        f"upper bound     {solution.upper_bound:.10g} (certified: {solution.sdp_certified}; "
-        f"relative gap {solution.relative_gap:.2e})",
+        f"upper bound     {solution.upper_bound:.10g} (certified: {solution.sdp_certified}, "
+        f"by {solution.bound_proof}; relative gap {solution.relative_gap:.2e})",
         f"time            {solution.time:.2f} s",
     ]
     return result, lines

@@ -136,16 +136,20 @@ def choose_method(matrix):
         return "dense"
     if matrix.device.type != "cpu":
         return "lobpcg"
-    return "lanczos" if _homogeneous_small_world(_to_scipy(matrix)) else "shift_invert"
+    return "lanczos" if factorisation_fills_in(_to_scipy(matrix)) else "shift_invert"
 
 
-def _homogeneous_small_world(laplacian):
-    """See SMALL_WORLD_DEPTH: the degree spread, then one breadth-first search (as an
-    unweighted Dijkstra, which is compiled), O(m log n)."""
+def factorisation_fills_in(matrix):
+    """Whether a sparse factorisation of this SciPy matrix (a Laplacian, an adjacency: any
+    with the graph's pattern) fills in: the graph is homogeneous and small-world (see
+    SMALL_WORLD_DEPTH). The degree spread, then one breadth-first search (as an unweighted
+    Dijkstra, which is compiled), O(m log n)."""
     import math
 
+    import scipy.sparse as sp
     import scipy.sparse.csgraph as csgraph
 
+    laplacian = sp.csr_array(matrix)
     n = laplacian.shape[0]
     degrees = np.diff(laplacian.indptr) - (laplacian.diagonal() != 0)
     if degrees.std() >= HOMOGENEOUS_SPREAD * max(degrees.mean(), 1e-300):

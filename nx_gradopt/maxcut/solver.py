@@ -45,6 +45,12 @@ SLICE_WORK = 10_000_000
 SLICE_MIN_MOVES = 200
 
 
+# What can prove a bound: a Cholesky (or LDLᵀ) factorisation with Rump's rounding margin;
+# Lanczos from a random start, wrong with probability at most
+# certificate.FAILURE_PROBABILITY; Gershgorin's discs; or the total positive weight.
+PROOFS = ("Cholesky", "randomized", "Gershgorin", "total weight")
+
+
 @dataclass(frozen=True)
 class MaxCutResult(OptimizationResult):
     """What :func:`solve_max_cut` found.
@@ -64,12 +70,15 @@ class MaxCutResult(OptimizationResult):
         Local-search moves made.
     sdp_time : float
         Seconds spent on the SDP and its certificate.
+    proof : str
+        What proves ``upper_bound``, one of :data:`PROOFS`.
     """
 
     sdp_value: float = 0.0
     factor: torch.Tensor | None = field(default=None, repr=False)
     moves: int = 0
     sdp_time: float = 0.0
+    proof: str = "Cholesky"
 
     @property
     def sdp_gap(self):
@@ -79,10 +88,13 @@ class MaxCutResult(OptimizationResult):
         return (self.upper_bound - self.sdp_value) / abs(self.upper_bound)
 
 
-def default_rank(n):
+def default_rank(n, *, expander=False):
     """⌈√(2n)⌉ (no spurious local optima generically, Boumal et al.) capped for speed: rank
-    grows on its own when the certificate finds a descent direction."""
-    return max(2, min(n, math.ceil(math.sqrt(2 * n)), 24))
+    grows on its own when the certificate finds a descent direction. The cap is 24, or 36
+    on the large graphs without small separators that get the randomized certificate:
+    gnm(2·10⁴, 5·10⁴) at rank 24 stalled with λ_min(S) near -5e-3 (a gap of 6e-4 after
+    40 s), where rank 36 certified tol=1e-4 in 17 s and rank 48 in 23 s."""
+    return max(2, min(n, math.ceil(math.sqrt(2 * n)), 36 if expander else 24))
 
 
 def default_chains():
@@ -104,14 +116,16 @@ def _adjacency(n, u, v, w, device, dtype):
 
 def solve_sdp(
     adjacency, matrix, *, rank, tol, max_iter, deadline, generator,
-    certificate_deadline=math.inf,
+    certificate_deadline=math.inf, randomized=False,
 ):
-    """Burer–Monteiro with certification checks; returns (Y, p, bound, certified, nit, why).
+    """Burer–Monteiro with certification checks; returns (Y, p, bound, certified, nit, why,
+    proof), ``proof`` naming what proves the bound (see :data:`PROOFS`).
 
     Every few iterations the dual shift δ that would make the gap tol/2 is tested by a
-    Cholesky factorisation; success certifies. A numerically stuck point whose slack is
-    clearly indefinite gets one more column along the offending eigenvector. ``matrix`` is
-    the adjacency as a SciPy CSR matrix.
+    Cholesky factorisation (or, when ``randomized``, bounded by Lanczos from a random
+    start); success certifies. A numerically
+    stuck point whose slack is clearly indefinite gets one more column along the offending
+    eigenvector. ``matrix`` is the adjacency as a SciPy CSR matrix.
     """
     n = adjacency.shape[0]
     device = adjacency.device
@@ -122,6 +136,7 @@ def solve_sdp(
         return _iterate_and_certify(
             optimizer, matrix, tol=tol, max_iter=max_iter, deadline=deadline,
             generator=generator, certificate_deadline=certificate_deadline,
+            randomized=randomized,
         )
     except KeyboardInterrupt:
         # Ctrl-C, in an iteration or a factorisation: the current factor, bounded by
@@ -129,11 +144,12 @@ def solve_sdp(
         primal = (float(matrix.data.sum()) - float(optimizer.rowdot.to(torch.float64).sum())) / 4
         shift = certificate.gershgorin_shift(certificate.slack_matrix(matrix, optimizer.rowdot))
         return optimizer.Y, primal, primal + n * shift / 4, False, optimizer.iterations, \
-            INTERRUPTED
+            INTERRUPTED, "Gershgorin"
 
 
 def _iterate_and_certify(
-    optimizer, matrix, *, tol, max_iter, deadline, generator, certificate_deadline
+    optimizer, matrix, *, tol, max_iter, deadline, generator, certificate_deadline,
+    randomized,
 ):
     """solve_sdp's loop: L-BFGS iterations, with certificate checks between them."""
     adjacency = optimizer.adjacency
@@ -155,6 +171,7 @@ def _iterate_and_certify(
     # The Lanczos start of the eigen-estimates follows the user's seed without drawing from
     # the generator (the draws of the factor, roundings and search stay as they were).
     eigen_seed = generator.initial_seed()
+    last_estimate = math.inf  # of -λ_min(S), at the last randomized check
     while True:
         stuck = False
         while optimizer.iterations < min(next_check, max_iter):
@@ -168,9 +185,28 @@ def _iterate_and_certify(
         primal = (total_degree - float(optimizer.rowdot.to(torch.float64).sum())) / 4
         target = 2 * tol * max(primal, gap_scale) / n
         S = certificate.slack_matrix(matrix, optimizer.rowdot)
+        if randomized and time.perf_counter() + certificate.randomized_seconds(
+            S, target / 2
+        ) <= certificate_deadline:
+            shift, estimate = certificate.randomized_shift(
+                S, target / 2, seed=eigen_seed, stop_above=target)
+            if shift <= target:
+                return optimizer.Y, primal, primal + n * shift / 4, True, \
+                    optimizer.iterations, "certified", "randomized"
+            # -λ_min(S) no longer falling: the rank is too small for the SDP's solution
+            # (gnm(2·10⁴, 5·10⁴) at rank 24 stalled at 1.2e-2, a gap of 1.3e-3); go up one
+            # column along the offending eigenvector, as at a saddle.
+            if estimate > 0.5 * last_estimate:
+                _, vector = certificate.smallest_eigenpair(S, seed=eigen_seed)
+                optimizer.set_point(add_rank(
+                    optimizer.Y, torch.from_numpy(vector).to(device, adjacency.dtype),
+                    adjacency))
+            last_estimate = estimate
         affordable = time.perf_counter() + certificate.factorisation_seconds(n) \
             <= certificate_deadline
-        if affordable and certificate.is_positive_definite(S, target, device=device):
+        if not randomized and affordable and certificate.is_positive_definite(
+            S, target, device=device
+        ):
             # A tighter shift is worth one more factorisation when factorising is cheap.
             shift = target
             if n <= certificate.DENSE_LIMIT and certificate.is_positive_definite(
@@ -178,7 +214,7 @@ def _iterate_and_certify(
             ):
                 shift = target / 16
             return optimizer.Y, primal, primal + n * shift / 4, True, optimizer.iterations, \
-                "certified"
+                "certified", "Cholesky"
         if stuck:
             # Numerically stuck short of the tolerance: a saddle (escape by one more column)
             # or the limit of float precision (stop).
@@ -197,11 +233,21 @@ def _iterate_and_certify(
             else:
                 estimate, _ = certificate.smallest_eigenpair(S, seed=eigen_seed)
                 start = max(-estimate, 0.0) * (1 + 1e-6) + target / 16
-            shift = certificate.certified_shift(
-                S, start, device=device, deadline=certificate_deadline
-            )
+            proof = "Cholesky"
+            if randomized and time.perf_counter() + certificate.randomized_seconds(
+                S, target / 2
+            ) <= certificate_deadline:
+                shift, _ = certificate.randomized_shift(S, target / 2, seed=eigen_seed)
+                proof = "randomized"
+            else:
+                shift = certificate.certified_shift(
+                    S, start, device=device, deadline=certificate_deadline,
+                    factorise=not randomized,
+                )
+            if shift == certificate.gershgorin_shift(S):
+                proof = "Gershgorin"
             return optimizer.Y, primal, primal + n * shift / 4, False, optimizer.iterations, \
-                reason
+                reason, proof
         next_check = int(growth * optimizer.iterations) + 1
 
 
@@ -278,7 +324,7 @@ def _breakout_searches(
 
 def solve_max_cut(
     n, u, v, w, *, runtime, rank=None, tol=1e-4, max_iter=2000, time_limit=None,
-    max_moves=None, chains=None,
+    max_moves=None, chains=None, certificate_kind="auto",
 ):
     """Max-cut of the graph with edges (u[k], v[k]) of weight w[k] (each undirected edge once).
 
@@ -296,18 +342,23 @@ def solve_max_cut(
         return MaxCutResult(
             x=spins, fun=0.0, nit=0, converged=True, reason="no edges", upper_bound=0.0,
             factor=torch.ones(n, 1, dtype=torch.float64), time=time.perf_counter() - start,
+            proof="total weight",
         )
-    rank = default_rank(n) if rank is None else rank
     adjacency, matrix = _adjacency(n, u, v, w, runtime.device, runtime.dtype)
+    randomized = certificate.uses_randomized_certificate(matrix, runtime.device,
+                                                         certificate_kind)
+    if rank is None:
+        rank = default_rank(n, expander=randomized)
     csr = (matrix.indptr, matrix.indices, matrix.data)
     sdp_deadline = certificate_deadline = math.inf
     if time_limit is not None:
         sdp_deadline = start + SDP_TIME_SHARE * time_limit
         # Past this, a bound that is not yet proven comes from Gershgorin (no factorisation).
         certificate_deadline = start + 0.8 * time_limit
-    Y, primal, bound, certified, nit, reason = solve_sdp(
+    Y, primal, bound, certified, nit, reason, proof = solve_sdp(
         adjacency, matrix, rank=rank, tol=tol, max_iter=max_iter,
         deadline=sdp_deadline, generator=generator, certificate_deadline=certificate_deadline,
+        randomized=randomized,
     )
     sdp_time = time.perf_counter() - start
     interrupted = reason == INTERRUPTED
@@ -340,12 +391,14 @@ def solve_max_cut(
         x = -x
     if interrupted:
         reason = INTERRUPTED
+    # No cut weighs more than the positive weights together, which beats a Gershgorin
+    # fallback on some graphs (33 700 against 30 000 on a cubic graph of 20 000 nodes).
+    positive = float(w.clamp_min(0).sum())
+    if positive < bound:
+        bound, proof = positive, "total weight"
     return MaxCutResult(
         x=torch.from_numpy(x), fun=value, nit=nit, converged=certified, reason=reason,
-        # No cut weighs more than the positive weights together, which beats a Gershgorin
-        # fallback on some graphs (33 700 against 30 000 on a cubic graph of 20 000 nodes).
-        upper_bound=max(min(bound, float(w.clamp_min(0).sum())), value),
-        time=time.perf_counter() - start, sdp_value=primal,
+        upper_bound=max(bound, value), time=time.perf_counter() - start, sdp_value=primal,
         factor=Y.to("cpu", torch.float64), moves=sum(chain.moves for chain in searches),
-        sdp_time=sdp_time,
+        sdp_time=sdp_time, proof=proof,
     )

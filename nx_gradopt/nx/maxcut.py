@@ -20,8 +20,10 @@ _MAX_CUT_OPTIONS_DOC = r"""
         weighs 1. None gives every edge weight 1. Self-loops never count.
     rank : int or None, optional (default=None)
         Columns of the Burer–Monteiro factor, at least 2; default
-        :math:`\min(\lceil\sqrt{2n}\rceil, 24)`. It grows by itself when the certificate
-        finds the factorisation stuck at a saddle.
+        :math:`\min(\lceil\sqrt{2n}\rceil, 24)`, or 36 in place of 24 for the graphs whose
+        bound is randomized (see ``certificate``), whose SDP solutions need more. It grows
+        by itself when the certificate finds the factorisation stuck at a saddle, or, with
+        the randomized certificate, no longer improving.
     tol : float, optional (default=1e-4)
         The SDP counts as solved when the certified bound is within ``tol`` (relative) of
         its value.
@@ -38,6 +40,15 @@ _MAX_CUT_OPTIONS_DOC = r"""
         doubling its moves gained less than 0.2% of its cut.
     max_moves : int or None, optional (default=None)
         The most local-search moves per chain. None: no cap.
+    certificate : {"auto", "factorisation", "randomized"}, optional (default="auto")
+        How the bound is proven. "factorisation": a Cholesky (or sparse LDLᵀ) factorisation
+        with a rounding margin, a proof; Gershgorin's discs where none is affordable.
+        "randomized": Lanczos from a random start, whose bound holds except with
+        probability at most 1e-9 per estimate (Kuczyński–Woźniakowski), with no
+        factorisation. "auto": randomized on the CPU for graphs of 8 000 nodes or more
+        without small separators (random, expander-like: their factorisations fill in, 30 s
+        and more at 20 000 nodes), factorisation otherwise. ``bound_proof`` in
+        :func:`max_cut_sdp_result` says which proved the bound.
     chains : int or None, optional (default=None)
         Independent local-search chains run in parallel threads, the best cut kept; default
         one per available core, at most 8. Fix it (with ``seed`` and ``max_moves``, no time
@@ -52,6 +63,8 @@ _MAX_CUT_OPTIONS_DOC = r"""
         Precision of the SDP iterations (the certificate is always float64).
 """
 
+
+CERTIFICATES = ("auto", "factorisation", "randomized")
 
 _MAX_CUT_RAISES_DOC = """
     Raises
@@ -95,6 +108,10 @@ class MaxCutSolution:
     sdp_certified : bool
         Whether ``upper_bound`` met the SDP tolerance: then the SDP optimum lies in
         ``[sdp_value, upper_bound]``, at most ``tol`` apart.
+    bound_proof : str
+        What proves ``upper_bound``: "Cholesky" (a factorisation: a proof), "randomized"
+        (Lanczos from a random start: wrong with probability at most 1e-9), "Gershgorin" or
+        "total weight" (looser proofs, when no better one could be made in time).
     factor : numpy.ndarray
         The Burer–Monteiro factor Y (unit rows), row k for ``nodes[k]``.
     nodes : list
@@ -119,6 +136,7 @@ class MaxCutSolution:
     moves: int = 0
     time: float = 0.0
     sdp_time: float = 0.0
+    bound_proof: str = "Cholesky"
 
 
 @networkx_function(
@@ -127,7 +145,7 @@ class MaxCutSolution:
 @_add_max_cut_doc
 def max_cut_sdp_result(
     G, weight="weight", *, rank=None, tol=1e-4, max_iter=2000, time_limit=None,
-    max_moves=None, chains=None, seed=None, device=None, dtype=None,
+    max_moves=None, certificate="auto", chains=None, seed=None, device=None, dtype=None,
 ):
     r"""Everything :func:`max_cut_sdp` computes: the cut, a certified bound, the SDP solution.
 
@@ -142,8 +160,8 @@ def max_cut_sdp_result(
     MaxCutSolution
         With ``cut_value`` and ``partition`` (what :func:`max_cut_sdp` returns),
         ``upper_bound`` (no cut of G is larger), ``relative_gap``, ``sdp_value``,
-        ``sdp_certified``, ``factor`` and ``nodes`` (the factor's row order), ``iterations``,
-        ``moves``, ``time`` and ``sdp_time``.
+        ``sdp_certified``, ``bound_proof``, ``factor`` and ``nodes`` (the factor's row
+        order), ``iterations``, ``moves``, ``time`` and ``sdp_time``.
 
     MAX_CUT_RAISES
 
@@ -186,6 +204,8 @@ def max_cut_sdp_result(
     check_positive("time_limit", time_limit, allow_none=True)
     check_positive("max_moves", max_moves, integer=True, allow_zero=True, allow_none=True)
     check_positive("chains", chains, integer=True, allow_none=True)
+    if certificate not in CERTIFICATES:
+        raise ValueError(f"`certificate` must be one of {CERTIFICATES}; got {certificate!r}")
     runtime = resolve_runtime(device, dtype, seed)
     values = check_weights(G, weight)
     if n < 2:  # no edge can cross; NetworkX's one_exchange returns a 0 cut as well
@@ -194,12 +214,13 @@ def max_cut_sdp_result(
         return MaxCutSolution(
             cut_value=0, partition=(set(G.nodes), set()), upper_bound=0.0, relative_gap=0.0,
             sdp_value=0.0, sdp_certified=True, factor=np.ones((n, 1)), nodes=list(G.nodes),
+            bound_proof="total weight",
         )
     u, v = G.undirected_edges()
     w = values[G.row < G.col]
     result = solve_max_cut(
         n, u, v, w, rank=rank, tol=tol, max_iter=max_iter, time_limit=time_limit,
-        max_moves=max_moves, chains=chains, runtime=runtime,
+        max_moves=max_moves, chains=chains, runtime=runtime, certificate_kind=certificate,
     )
     interrupted = warn_if_interrupted("max_cut_sdp", result, "the best cut, with a valid bound,")
     if not result.converged and not interrupted:
@@ -226,6 +247,7 @@ def max_cut_sdp_result(
         sdp_value=result.sdp_value, sdp_certified=result.converged,
         factor=result.factor.numpy(), nodes=list(nodes), iterations=result.nit,
         moves=result.moves, time=result.time, sdp_time=result.sdp_time,
+        bound_proof=result.proof,
     )
 
 
@@ -235,7 +257,7 @@ def max_cut_sdp_result(
 @_add_max_cut_doc
 def max_cut_sdp(
     G, weight="weight", *, rank=None, tol=1e-4, max_iter=2000, time_limit=None,
-    max_moves=None, chains=None, seed=None, device=None, dtype=None,
+    max_moves=None, certificate="auto", chains=None, seed=None, device=None, dtype=None,
 ):
     r"""A maximum cut through the Goemans–Williamson SDP, solved by Burer–Monteiro.
 
@@ -311,7 +333,8 @@ def max_cut_sdp(
     """
     solution = max_cut_sdp_result(
         G, weight, rank=rank, tol=tol, max_iter=max_iter, time_limit=time_limit,
-        max_moves=max_moves, chains=chains, seed=seed, device=device, dtype=dtype,
+        max_moves=max_moves, certificate=certificate, chains=chains, seed=seed,
+        device=device, dtype=dtype,
     )
     return solution.cut_value, solution.partition
 

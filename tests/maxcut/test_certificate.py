@@ -66,3 +66,76 @@ def test_eigen_estimates_follow_the_users_seed(monkeypatch):
         with pytest.warns(nx_gradopt.ConvergenceWarning):  # max_iter=2: not certified
             nx.max_cut_sdp(G, seed=seed, max_iter=2, tol=1e-12, max_moves=10)
     assert seeds[0] != seeds[-1] and seeds[0] == 3 and seeds[-1] == 4
+
+
+def laplacian_slack(G, seed):
+    """An S = A - Diag(λ) as the SDP produces: adjacency minus a diagonal near the degrees."""
+    import networkx as nx
+
+    A = nx.to_scipy_sparse_array(G, format="csr", dtype=float)
+    degrees = np.asarray(A.sum(axis=1)).ravel()
+    noise = np.random.default_rng(seed).uniform(0.5, 1.0, len(degrees))
+    return sp.csr_array(A - sp.diags(-degrees * noise))
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_randomized_shift_bounds_the_smallest_eigenvalue(seed):
+    import networkx as nx
+
+    G = nx.gnm_random_graph(400, 1000, seed=seed)
+    for S in (laplacian_slack(G, seed), sp.csr_array(symmetric(400, seed))):
+        lowest = np.linalg.eigvalsh(S.toarray())[0]
+        top, bottom = certificate._gershgorin_interval(S)
+        accuracy = 1e-3 * (top - bottom)
+        shift, estimate = certificate.randomized_shift(S, accuracy, seed=seed)
+        # Valid (failure probability 1e-9), and as close as asked.
+        assert -lowest <= shift <= max(0.0, -lowest) + accuracy
+        assert estimate <= -lowest + 1e-9  # a Ritz value never passes the spectrum
+        # Asking for a looser accuracy takes fewer steps and still bounds.
+        assert certificate._lanczos_steps(S, 10 * accuracy) < certificate._lanczos_steps(
+            S, accuracy)
+        assert certificate.randomized_shift(S, 10 * accuracy, seed=seed)[0] >= -lowest
+
+
+def test_randomized_shift_gives_up_early_above_what_it_could_certify():
+    S = sp.csr_array(symmetric(300, 9))
+    lowest = np.linalg.eigvalsh(S.toarray())[0]
+    shift, estimate = certificate.randomized_shift(S, 1e-6, seed=0, stop_above=1.0)
+    assert shift == np.inf and 1.0 < estimate <= -lowest + 1e-9
+
+
+def test_which_graphs_get_the_randomized_certificate():
+    import networkx as nx
+
+    def uses(G, kind="auto", device="cpu"):
+        A = nx.to_scipy_sparse_array(G, format="csr", dtype=float)
+        return certificate.uses_randomized_certificate(A, device, kind)
+
+    expander = nx.random_regular_graph(4, certificate.RANDOMIZED_MIN_NODES, seed=0)
+    assert uses(expander)
+    assert not uses(expander, "factorisation")
+    assert not uses(nx.random_regular_graph(4, 1000, seed=0))  # a factorisation is cheap
+    assert not uses(nx.grid_2d_graph(100, 100))  # small separators: the LDLᵀ does not fill
+    assert uses(nx.grid_2d_graph(10, 10), "randomized")
+
+
+def test_max_cut_with_a_randomized_bound_agrees_with_the_proven_one():
+    import networkx as nx
+
+    G = nx.gnm_random_graph(500, 2000, seed=3)
+    proven = nx.max_cut_sdp_result(G, seed=0, certificate="factorisation", max_moves=1000)
+    randomized = nx.max_cut_sdp_result(G, seed=0, certificate="randomized", max_moves=1000)
+    assert (proven.bound_proof, randomized.bound_proof) == ("Cholesky", "randomized")
+    assert proven.sdp_certified and randomized.sdp_certified
+    # Both bound the same SDP: each is above both SDP values, within tol of its own.
+    for result in (proven, randomized):
+        assert result.upper_bound >= max(proven.sdp_value, randomized.sdp_value)
+        assert result.upper_bound <= result.sdp_value * (1 + 1e-4)
+    assert randomized.cut_value == nx.cut_size(G, *randomized.partition)
+
+
+def test_a_certificate_kind_that_does_not_exist_is_named():
+    import networkx as nx
+
+    with pytest.raises(ValueError, match="`certificate` must be one of .*; got 'exact'"):
+        nx.max_cut_sdp(nx.cycle_graph(4), certificate="exact")
