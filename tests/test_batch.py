@@ -191,6 +191,14 @@ def test_grouped_mappings_come_back_as_graph_match_returns_them():
     assert all(sum(m[u] == f"v{u}" for u in m) >= 0.9 * len(m) for m in mappings)
 
 
+def test_the_progress_bar_counts_problems_and_failures(capsys):
+    pytest.importorskip("tqdm", reason="tqdm draws the bar: pip install tqdm")
+    problems = [nx.cycle_graph(4), nx.DiGraph([(0, 1)]), nx.cycle_graph(6)]
+    solve_many(nx.max_cut_sdp, problems, seed=0, progress_bar=True)
+    bar = capsys.readouterr().err
+    assert "max_cut_sdp" in bar and "3/3" in bar and "failed=1" in bar
+
+
 def test_batch_size_is_checked():
     with pytest.raises(ValueError, match="`batch_size` must be a positive integer; got 0"):
         solve_many(nx.graph_match, pairs(2), batch_size=0)

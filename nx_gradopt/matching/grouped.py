@@ -127,7 +127,6 @@ class StackedProblem:
     def __init__(self, problems, counts, linear=None):
         self.problems, self.counts = list(problems), list(counts)
         self.symmetric = all(problem.symmetric for problem in self.problems)
-        self.size = self.problems[0].size
         if linear is None and any(problem.linear is not None for problem in self.problems):
             # Zeros for a problem without one: adding 0 leaves its iterates exactly as alone.
             reference = next(p.linear for p in self.problems if p.linear is not None)
