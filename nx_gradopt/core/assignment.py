@@ -75,7 +75,8 @@ def sinkhorn_transport(score, reg, *, tol=1e-3, max_iter=1000, segments=None):
     max_iter : int
     segments : list of int, optional
         Consecutive groups of matrices (summing to k) that stop, absorb and recover on their
-        own, each exactly as it would in a batch of its own; one group by default.
+        own, each as it would in a batch of its own (up to the rounding of the batched
+        products); one group by default.
 
     Returns
     -------
