@@ -42,7 +42,8 @@ DENSE_LIMIT = 3000
 GPU_DENSE_LIMIT = 20000
 # On the CPU, from this many nodes a graph whose factorisation fills in (see
 # core.eigensolvers.factorisation_fills_in) gets the randomized certificate: an LDLᵀ takes 4 s
-# and more there (above), and a randomized shift about one second.
+# and more there (above), a randomized shift 1-3 s at 2·10⁴ nodes (tol 1e-3 to 1e-4), and a
+# check that cannot succeed yet 0.1 s.
 RANDOMIZED_MIN_NODES = 8000
 # What a randomized certificate may get wrong: the probability, over its random start, that
 # its shift is below -λ_min(S) (then the bound could be below the SDP value).
@@ -141,7 +142,7 @@ def uses_randomized_certificate(matrix, device, certificate):
 
 
 def randomized_seconds(S, accuracy):
-    """Rough cost of :func:`randomized_shift` (2 CPU cores: 0.2 ms a step at 2·10⁴ nodes and
+    """Rough cost of :func:`randomized_shift` (2 CPU cores: 0.5 ms a step at 2·10⁴ nodes and
     10⁵ entries)."""
     return 0.01 + 2e-9 * _lanczos_steps(S, accuracy) * (S.nnz + 10 * S.shape[0])
 

@@ -123,9 +123,9 @@ def solve_sdp(
 
     Every few iterations the dual shift δ that would make the gap tol/2 is tested by a
     Cholesky factorisation (or, when ``randomized``, bounded by Lanczos from a random
-    start); success certifies. A numerically
-    stuck point whose slack is clearly indefinite gets one more column along the offending
-    eigenvector. ``matrix`` is the adjacency as a SciPy CSR matrix.
+    start); success certifies. A numerically stuck point whose slack is clearly indefinite
+    gets one more column along the offending eigenvector. ``matrix`` is the adjacency as a
+    SciPy CSR matrix.
     """
     n = adjacency.shape[0]
     device = adjacency.device
