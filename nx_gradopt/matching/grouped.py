@@ -29,7 +29,8 @@ from .frank_wolfe import frank_wolfe
 @dataclasses.dataclass
 class RelaxationRequest:
     """A Frank–Wolfe run from ``starts`` (k, m, m) on ``problem``, as :func:`frank_wolfe`
-    takes it."""
+    takes it (``deadline``: a ``time.perf_counter()`` value, or an array of one per start
+    in a stacked run)."""
 
     problem: object
     starts: torch.Tensor
