@@ -147,7 +147,8 @@ def graph_match_result(
     -------
     GraphMatchSolution
         ``mapping`` (what :func:`graph_match` returns), ``objective`` (recomputed from the
-        mapping), ``iterations``, ``converged``, ``start``, ``start_objectives`` and ``time``.
+        mapping), ``iterations``, ``converged``, ``reason``, ``start``, ``start_objectives``
+        and ``time``.
 
     GRAPH_MATCH_RAISES
 
