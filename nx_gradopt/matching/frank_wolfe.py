@@ -110,7 +110,7 @@ def frank_wolfe(problem, start, *, sign, method, max_iter, tol, deadline=math.in
             if linear is not None:
                 score += linear
             if method == "goat":
-                Q, vertex, perms = _transport_direction(score, P, getattr(problem, "counts", None))
+                Q, vertex, perms = _transport_direction(score, P, problem.counts)
             else:
                 perms = linear_assignment(score)
                 Q = permutation_matrices(perms, device=device, dtype=dtype)

@@ -55,6 +55,10 @@ class ReducedProblem:
     def size(self):
         return len(self.free_a)
 
+    # Starts per problem in a stacked batch (see grouped.StackedProblem): None, every start
+    # is this one problem's.
+    counts = None
+
     def restricted(self, keep):
         """The problem on the starts where ``keep`` is True: the same (see StackedProblem)."""
         return self

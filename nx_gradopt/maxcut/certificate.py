@@ -109,8 +109,7 @@ def is_positive_definite(S, shift, *, device=None):
 
 def gershgorin_shift(S):
     """A δ with :math:`S + \\delta I \\succeq 0`, from Gershgorin's discs (always valid)."""
-    off = abs(S - sp.diags(S.diagonal())).sum(axis=1).A1
-    return max(0.0, float((off - S.diagonal()).max()))
+    return max(0.0, -_gershgorin_interval(S)[1])
 
 
 def smallest_eigenpair(S, *, seed=0):
@@ -158,7 +157,7 @@ def _lanczos_steps(S, accuracy):
 def _gershgorin_interval(S):
     """(upper, lower): every eigenvalue of S lies between them (Gershgorin's discs)."""
     diagonal = S.diagonal()
-    radius = np.asarray(abs(S).sum(axis=1)).ravel() - np.abs(diagonal)
+    radius = np.asarray(abs(S - sp.diags(diagonal)).sum(axis=1)).ravel()
     return float((diagonal + radius).max()), float((diagonal - radius).min())
 
 
@@ -204,7 +203,7 @@ def randomized_shift(S, accuracy, *, seed, stop_above=math.inf):
     theta = _largest_ritz_value(alphas, betas)
     logarithm = math.log(1.648 * math.sqrt(n) / FAILURE_PROBABILITY)
     epsilon = (logarithm / (2 * k - 1)) ** 2
-    gershgorin = max(0.0, -bottom)
+    gershgorin = max(0.0, -bottom)  # gershgorin_shift(S)
     if epsilon >= 1:
         return gershgorin, theta - top  # too few steps to say more than Gershgorin
     spread = top - bottom  # ≥ ‖X‖
