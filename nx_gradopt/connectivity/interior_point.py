@@ -354,7 +354,8 @@ class _Iterate:
         dw, dt, _, ds, dx, dz, du = predictor
         primal, dual = self._step_lengths(factors, dw, ds, dx, dz, du, room, 1.0)
         # Mehrotra: centring from the predictor's progress, and its second-order term.
-        predicted = (float(((x + primal * dx) * (self.s + dual * ds)).sum()) - self.alpha * self.beta
+        predicted = (float(((x + primal * dx) * (self.s + dual * ds)).sum())
+                     - self.alpha * self.beta  # the ones direction's share of <X~, S~>
                      + float((z + primal * dz) @ (w + dual * dw))
                      + float((u + primal * du) @ (room - dual * dw))) / self.degree
         sigma = min(1.0, (predicted / mu) ** 3)

@@ -96,10 +96,14 @@ def test_core_never_imports_networkx():
     (lambda: nx.connected_watts_strogatz_graph(1500, 6, 0.1, seed=1), "lanczos"),
     (lambda: nx.grid_2d_graph(40, 40), "shift_invert"),
     (lambda: nx.barabasi_albert_graph(1500, 1, seed=1), "shift_invert"),  # a tree of hubs
+    (lambda: nx.barabasi_albert_graph(1500, 2, seed=1), "shift_invert"),  # an empty 3-core
+    # Heavy-tailed without a periphery: shift-invert took over 8 minutes at n = 10^5.
+    (lambda: nx.barabasi_albert_graph(1500, 3, seed=1), "lobpcg"),
+    (lambda: nx.powerlaw_cluster_graph(1500, 3, 0.5, seed=1), "lobpcg"),
 ])
 def test_auto_takes_lanczos_where_a_sparse_lu_would_fill_in(graph, expected):
-    """Homogeneous small-world graphs go to Lanczos on L, the rest to shift-invert; the answer is
-    the dense one either way."""
+    """Homogeneous small-world graphs go to Lanczos on L, heavy-tailed ones without a
+    periphery to LOBPCG, the rest to shift-invert; the answer is the dense one either way."""
     from nx_gradopt.core.eigensolvers import choose_method
 
     G = nx.convert_node_labels_to_integers(graph())
