@@ -55,7 +55,7 @@ STAGE_EVALUATIONS = 40
 # certify within them; graphs whose optimal weights vanish on most edges stall there.
 PRIMAL_STAGES = 2
 # method="auto": problems this small go to the interior-point method at once (karate to
-# Les Miserables certify to 1e-7 in 0.02-0.1 s, where the first-order method took 0.7-3 s
+# Les Miserables certify to 1e-7 in 0.02-0.16 s, where the first-order method took 0.5-2 s
 # for 1e-3); up to the larger sizes, the first-order method's primal stages run first (they
 # certify grids in a fraction of a second) and the interior-point method takes over if they
 # have not. Its step is dense, ~n^3 + m^3 / 3: about a second at n = 1000, m = 2500 here, where
@@ -75,10 +75,11 @@ def maximize_algebraic_connectivity(
     problem : EdgeBudget
         Candidate edges, budget, capacities, base network (the union must be connected).
     max_iter : int
-        Maximum number of eigen-solves (objective evaluations), or of Newton steps.
+        Maximum number of eigen-solves (objective evaluations) plus Newton steps.
     tol : float
         Stop when the certified relative gap ``(bound - best) / bound`` is at most ``tol``
-        (the interior-point method goes on to ``min(tol, 1e-6)``: its last digits are cheap).
+        (the problems the interior-point method takes at once go on to ``min(tol, 1e-6)``:
+        there its last digits are cheap).
     time_limit : float, optional
         Stop after this many seconds.
     method : {"auto", "interior_point", "first_order"}

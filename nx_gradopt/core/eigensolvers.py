@@ -139,8 +139,8 @@ def choose_method(matrix):
     """What ``method="auto"`` runs on this matrix: "dense" for small n; on the CPU,
     "lanczos" for a homogeneous small-world graph and "lobpcg" for a heavy-tailed one without
     a periphery (where a sparse LU fills in), "shift_invert" otherwise; "lobpcg" on other
-    devices. For one solve of a few pairs, as the
-    spectral functions make (the λ₂ optimiser, which wants many, keeps shift-invert)."""
+    devices. For one solve of a few pairs, as the spectral functions make (the λ₂
+    optimiser, which wants many, keeps shift-invert)."""
     n = matrix.shape[0]
     if n <= DENSE_MAX_NODES:
         return "dense"
