@@ -39,6 +39,7 @@ import time
 
 import torch
 
+from ..core.laplacian import laplacian as edge_list_laplacian
 from ..core.progress import Progress
 from ..core.results import INTERRUPTED, OptimizationResult
 from .certificate import certified_upper_bound, knapsack_value
@@ -181,6 +182,10 @@ class _Iterate:
         self.u_free, self.v_free = problem.u[self.free], problem.v[self.free]
         self.identity = torch.eye(n, device=device, dtype=dtype)
         self.ones = torch.full((n, n), 1.0 / n, device=device, dtype=dtype)  # J
+        # L0, once (None without a base network).
+        self.base_laplacian = None
+        if problem.base_w is not None:
+            self.base_laplacian = problem.dense_laplacian(torch.zeros_like(self.caps))
         self.w = problem.uniform_weights(dtype)
         self.fixed = float(self.caps.sum()) <= budget * (1 + 1e-12) or int(self.free.sum()) <= 1
         if self.fixed:
@@ -218,16 +223,6 @@ class _Iterate:
         u, v = self.u_free, self.v_free
         rows = matrix.index_select(0, u) - matrix.index_select(0, v)
         return rows.index_select(1, u) - rows.index_select(1, v)
-
-    def _edge_laplacian(self, dw):
-        """L(dw) on the free edges, dense (no base network)."""
-        n, u, v = self.identity.shape[0], self.u_free, self.v_free
-        out = torch.zeros(n, n, device=dw.device, dtype=dw.dtype)
-        out.index_put_((u, v), -dw, accumulate=True)
-        out.index_put_((v, u), -dw, accumulate=True)
-        out.diagonal().index_add_(0, u, dw)
-        out.diagonal().index_add_(0, v, dw)
-        return out
 
     def _room(self):
         """c - w on the free edges; 1 where uncapped (keeps divisions finite, u = 0 there)."""
@@ -269,8 +264,8 @@ class _Iterate:
         gains = self._edge_forms(x) / trace
         caps = self.caps[self.free]
         base = 0.0
-        if self.problem.base_w is not None:
-            base = float((self.problem.dense_laplacian(torch.zeros_like(self.w)) * x).sum())
+        if self.base_laplacian is not None:
+            base = float((self.base_laplacian * x).sum())
         bound = base / trace + knapsack_value(gains, caps, self.problem.budget)
         return (bound - self.t) / bound if bound > 0 else 0.0
 
@@ -322,6 +317,9 @@ class _Iterate:
         xs = float((x * self.s).sum()) - self.alpha * self.beta  # <X, S>
         mu = (xs + float(z @ w) + float(u @ room)) / self.degree
         projection = self.identity - self.ones
+        n = self.identity.shape[0]
+        edges_u = torch.cat([self.u_free, self.v_free])  # L(dw) of the free edges, both ways
+        edges_v = torch.cat([self.v_free, self.u_free])
         reduced_x = self._reduced_x()
 
         def direction(target_xs, target_zw, target_us):
@@ -340,7 +338,9 @@ class _Iterate:
             dw = solved_edges - solved_coupling @ edges.new_tensor([dt, dnu])
             if not bool(torch.isfinite(dw).all()) or not math.isfinite(dt + dnu):
                 return None
-            ds = self._edge_laplacian(dw) - dt * projection
+            ds = edge_list_laplacian(n, edges_u, edges_v, torch.cat([dw, dw]),
+                                     layout=torch.strided)
+            ds -= dt * projection
             dx = k_matrix - reduced_x - (x @ ds) @ s_inverse
             dx = 0.5 * (dx + dx.T)
             dz = target_zw / w - z - z / w * dw

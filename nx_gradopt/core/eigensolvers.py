@@ -146,10 +146,8 @@ def choose_method(matrix):
         return "dense"
     if matrix.device.type != "cpu":
         return "lobpcg"
-    laplacian = _to_scipy(matrix)
-    if not factorisation_fills_in(laplacian):
-        return "shift_invert"
-    return "lanczos" if _is_homogeneous(_degrees(laplacian)) else "lobpcg"
+    kind = _fill_in_kind(_to_scipy(matrix))
+    return {None: "shift_invert", "homogeneous": "lanczos", "coreless": "lobpcg"}[kind]
 
 
 def factorisation_fills_in(matrix):
@@ -157,6 +155,12 @@ def factorisation_fills_in(matrix):
     with the graph's pattern) fills in: the graph is small-world and homogeneous or without
     a periphery (see SMALL_WORLD_DEPTH and CORELESS_PERIPHERY). The degrees, then one
     breadth-first search (as an unweighted Dijkstra, which is compiled), O(m log n)."""
+    return _fill_in_kind(matrix) is not None
+
+
+def _fill_in_kind(matrix):
+    """Why a factorisation fills in: "homogeneous", "coreless" (heavy-tailed without a
+    periphery), or None when it does not."""
     import math
 
     import scipy.sparse as sp
@@ -164,25 +168,20 @@ def factorisation_fills_in(matrix):
 
     laplacian = sp.csr_array(matrix)
     n = laplacian.shape[0]
-    degrees = _degrees(laplacian)
-    coreless = np.count_nonzero(degrees < 3) < CORELESS_PERIPHERY * n
-    if not (_is_homogeneous(degrees) or coreless):
-        return False
+    degrees = np.diff(laplacian.indptr) - (laplacian.diagonal() != 0)
+    if degrees.std() < HOMOGENEOUS_SPREAD * max(degrees.mean(), 1e-300):
+        kind = "homogeneous"
+    elif np.count_nonzero(degrees < 3) < CORELESS_PERIPHERY * n:
+        kind = "coreless"
+    else:
+        return None
     # The pattern with unit weights: the Laplacian's negative entries make SciPy warn even
     # when it is told to ignore the weights.
     pattern = type(laplacian)((np.ones_like(laplacian.data), laplacian.indices,
                                laplacian.indptr), shape=laplacian.shape)
     levels = csgraph.dijkstra(pattern, indices=int(np.argmax(degrees)), unweighted=True)
-    return levels[np.isfinite(levels)].max() <= SMALL_WORLD_DEPTH * math.log(n)
-
-
-def _degrees(laplacian):
-    """Unweighted degrees of a SciPy CSR Laplacian (off-diagonal entries per row)."""
-    return np.diff(laplacian.indptr) - (laplacian.diagonal() != 0)
-
-
-def _is_homogeneous(degrees):
-    return degrees.std() < HOMOGENEOUS_SPREAD * max(degrees.mean(), 1e-300)
+    small_world = levels[np.isfinite(levels)].max() <= SMALL_WORLD_DEPTH * math.log(n)
+    return kind if small_world else None
 
 
 def _dense(matrix, k, null_vector):

@@ -150,8 +150,15 @@ def _lanczos_steps(S, accuracy):
     """Steps after which Kuczyński and Woźniakowski's ε times the spread is ``accuracy``."""
     top, bottom = _gershgorin_interval(S)
     epsilon = min(0.5, max(accuracy, 1e-300) / max(top - bottom, 1e-300))
-    logarithm = math.log(1.648 * math.sqrt(S.shape[0]) / FAILURE_PROBABILITY)
-    return min(MAX_LANCZOS_STEPS, math.ceil((logarithm / math.sqrt(epsilon) + 1) / 2))
+    return min(MAX_LANCZOS_STEPS,
+               math.ceil((_failure_logarithm(S.shape[0]) / math.sqrt(epsilon) + 1) / 2))
+
+
+def _failure_logarithm(n):
+    """log(1.648 sqrt(n) / FAILURE_PROBABILITY): after k steps, Kuczyński and
+    Woźniakowski's bound on the failure probability is FAILURE_PROBABILITY times
+    exp(this - sqrt(ε) (2k - 1))."""
+    return math.log(1.648 * math.sqrt(n) / FAILURE_PROBABILITY)
 
 
 def _gershgorin_interval(S):
@@ -197,12 +204,13 @@ def randomized_shift(S, accuracy, *, seed, stop_above=math.inf):
             break
         betas.append(beta)
         previous, q = q, w / beta
-        if step % 100 == 0 and _largest_ritz_value(alphas, betas) - top > stop_above:
-            return math.inf, _largest_ritz_value(alphas, betas) - top
+        if step % 100 == 0:
+            estimate = _largest_ritz_value(alphas, betas) - top
+            if estimate > stop_above:
+                return math.inf, estimate
     k = len(alphas)
     theta = _largest_ritz_value(alphas, betas)
-    logarithm = math.log(1.648 * math.sqrt(n) / FAILURE_PROBABILITY)
-    epsilon = (logarithm / (2 * k - 1)) ** 2
+    epsilon = (_failure_logarithm(n) / (2 * k - 1)) ** 2
     gershgorin = max(0.0, -bottom)  # gershgorin_shift(S)
     if epsilon >= 1:
         return gershgorin, theta - top  # too few steps to say more than Gershgorin
