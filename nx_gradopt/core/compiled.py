@@ -15,6 +15,7 @@ import numba
 from .progress import logger
 
 _told_no_cache = []  # the no-cache note, once per process
+_loaded = set()  # dispatchers warmed up: reading ``signatures`` costs 40 us a call
 
 
 def compiled(function):
@@ -35,10 +36,14 @@ def load_once(dispatcher, what, warm_up):
     """Run ``warm_up`` (tiny calls that load or compile the functions of a search) unless
     ``dispatcher`` is loaded already, saying so at INFO with the time it took: a first call
     can sit silent for seconds otherwise. Later calls return at once."""
+    if dispatcher in _loaded:
+        return
     if dispatcher.signatures:
+        _loaded.add(dispatcher)
         return
     logger.info("%s: loading the compiled code (the first run after installing compiles it: "
                 "5-15 s)", what)
     start = time.perf_counter()
     warm_up()
+    _loaded.add(dispatcher)
     logger.info("%s: compiled code ready in %.1f s", what, time.perf_counter() - start)

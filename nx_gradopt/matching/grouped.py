@@ -23,6 +23,7 @@ import math
 import numpy as np
 import torch
 
+from .faq_host import faq_on_host
 from .frank_wolfe import frank_wolfe
 
 
@@ -41,7 +42,10 @@ class RelaxationRequest:
     deadline: float = math.inf
 
     def group_key(self):
-        """Requests with equal keys can share a batch."""
+        """Requests with equal keys can share a batch; one relaxed on the host (NumPy
+        starts, see :func:`~.faq_host.faq_on_host`) runs alone."""
+        if isinstance(self.starts, np.ndarray):
+            return (id(self),)
         return (self.starts.shape[1], self.starts.device, self.starts.dtype, self.sign,
                 self.method, self.max_iter, self.tol)
 
@@ -92,6 +96,11 @@ def run_grouped(all_steps):
 
 
 def _relax(request):
+    if isinstance(request.starts, np.ndarray):  # see group_key
+        return faq_on_host(
+            request.problem, request.starts, sign=request.sign, max_iter=request.max_iter,
+            tol=request.tol, deadline=request.deadline,
+        )
     return frank_wolfe(
         request.problem, request.starts, sign=request.sign, method=request.method,
         max_iter=request.max_iter, tol=request.tol, deadline=request.deadline,

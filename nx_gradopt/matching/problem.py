@@ -21,6 +21,7 @@ import torch
 from ..core.sparse import scipy_to_torch_csr
 
 PADDINGS = ("naive", "adopted")
+NUMPY_DTYPES = {torch.float64: np.float64, torch.float32: np.float32}
 
 # Below this fraction of nonzeros a sparse-times-dense product beats a dense one on the CPU
 # (n = 2000: 0.10 s against 0.27 s at 2% density, 0.18 s against 0.25 s at 5%).
@@ -84,6 +85,8 @@ def _layer_sum(a_layers, b_layers, x):
 
 
 def _transpose(matrix):
+    if isinstance(matrix, np.ndarray):
+        return np.ascontiguousarray(matrix.T)
     if matrix.layout == torch.sparse_csr:
         return matrix.to_sparse_coo().t().to_sparse_csr()
     return matrix.t()
@@ -91,6 +94,8 @@ def _transpose(matrix):
 
 def _left_multiply(matrix, x):
     """``matrix @ x[b]`` for every b; a sparse matrix multiplies the batch side by side."""
+    if isinstance(matrix, np.ndarray):
+        return np.matmul(matrix, x)
     if matrix.layout != torch.sparse_csr:
         return torch.matmul(matrix, x)
     k, m, _ = x.shape
@@ -100,6 +105,8 @@ def _left_multiply(matrix, x):
 
 def _right_multiply(x, matrix):
     """``x[b] @ matrix.T`` for every b."""
+    if isinstance(matrix, np.ndarray):
+        return np.matmul(x, matrix.T)
     if matrix.layout != torch.sparse_csr:
         return torch.matmul(x, matrix.t())
     # (X M^T)^T = M X^T: multiply the transposed batch side by side, return a transposed view.
@@ -107,42 +114,46 @@ def _right_multiply(x, matrix):
 
 
 def pad(matrix, size, padding):
-    """``matrix`` (SciPy sparse, n <= size) padded with zero rows and columns to ``size``.
+    """``matrix`` (a dense NumPy array or SciPy sparse, n <= size) padded with zero rows and
+    columns to ``size``, of the same kind.
 
     ``"adopted"`` padding (Fishkind et al. 2019) first maps A to 2A - J, so that absent edges
     count against a match and the smaller graph is matched to an induced subgraph; the
-    result is dense.
+    result is dense (as CSR when the input is sparse).
     """
     n = matrix.shape[0]
-    if padding == "adopted":
-        dense = np.zeros((size, size))
-        dense[:n, :n] = 2.0 * matrix.toarray() - 1.0
-        return sp.csr_array(dense)
-    if n == size:
-        return sp.csr_array(matrix)
+    dense = not sp.issparse(matrix)
+    if padding == "adopted" or (dense and n < size):
+        padded = np.zeros((size, size))
+        block = matrix if dense else matrix.toarray()
+        padded[:n, :n] = 2.0 * block - 1.0 if padding == "adopted" else block
+        return padded if dense else sp.csr_array(padded)
+    if dense or n == size:
+        return matrix if dense else sp.csr_array(matrix)
     return sp.csr_array(sp.block_diag([matrix, sp.csr_array((size - n, size - n))]))
 
 
-def reduce(a_layers, b_layers, seeds, similarity, *, device, dtype, order_b=None):
+def reduce(a_layers, b_layers, seeds, similarity, *, device, dtype, order_b=None, host=False):
     """The free block of padded square SciPy matrices (same size, one per layer) with seeds.
 
     Parameters
     ----------
-    a_layers, b_layers : lists of scipy.sparse.csr_array, shape (m, m)
+    a_layers, b_layers : lists of scipy.sparse.csr_array or of NumPy arrays, shape (m, m)
     seeds : ndarray of int, shape (s, 2)
         Pairs (row of a, row of b) that are fixed.
-    similarity : scipy.sparse.csr_array, shape (m, m), or None
+    similarity : scipy.sparse.csr_array or NumPy array, shape (m, m), or None
     order_b : ndarray of int, shape (m - s,), optional
         A permutation of B's free rows (SciPy's ``shuffle_input``); increasing order if None.
+    host : bool
+        Dense NumPy arrays of ``dtype`` instead of torch operators on ``device``, for
+        :func:`~.faq_host.faq_on_host`.
     """
     m = a_layers[0].shape[0]
     seeds_a, seeds_b = seeds[:, 0], seeds[:, 1]
-    free_a = np.setdiff1d(np.arange(m), seeds_a)
-    free_b = np.setdiff1d(np.arange(m), seeds_b)
+    free_a = np.setdiff1d(np.arange(m), seeds_a) if len(seeds_a) else np.arange(m)
+    free_b = np.setdiff1d(np.arange(m), seeds_b) if len(seeds_b) else np.arange(m)
     if order_b is not None:
         free_b = free_b[order_b]
-    a_layers = [sp.csr_array(a) for a in a_layers]
-    b_layers = [sp.csr_array(b) for b in b_layers]
     linear = None
     if len(seeds_a):
         for a, b in zip(a_layers, b_layers):
@@ -158,10 +169,15 @@ def reduce(a_layers, b_layers, seeds, similarity, *, device, dtype, order_b=None
     if len(seeds_a) or order_b is not None:  # otherwise the free block is the whole matrix
         a_layers = [a[free_a][:, free_a] for a in a_layers]
         b_layers = [b[free_b][:, free_b] for b in b_layers]
+
+    def operator(matrix):
+        return _dense_numpy(matrix, dtype) if host else _to_torch(matrix, device, dtype)
+
     return ReducedProblem(
-        a=[_to_torch(a, device, dtype) for a in a_layers],
-        b=[_to_torch(b, device, dtype) for b in b_layers],
-        linear=None if linear is None else _dense(linear, device, dtype),
+        a=[operator(a) for a in a_layers],
+        b=[operator(b) for b in b_layers],
+        linear=None if linear is None else (
+            _dense_numpy(linear, dtype) if host else _dense(linear, device, dtype)),
         symmetric=symmetric,
         free_a=free_a,
         free_b=free_b,
@@ -171,17 +187,25 @@ def reduce(a_layers, b_layers, seeds, similarity, *, device, dtype, order_b=None
 
 
 def _is_symmetric(matrix):
+    if not sp.issparse(matrix):
+        return np.array_equal(matrix, matrix.T)
     return (matrix != matrix.T).nnz == 0
 
 
 def _dense(matrix, device, dtype):
-    return torch.as_tensor(sp.csr_array(matrix).toarray(), device=device, dtype=dtype)
+    array = sp.csr_array(matrix).toarray() if sp.issparse(matrix) else matrix
+    return torch.as_tensor(array, device=device, dtype=dtype)
+
+
+def _dense_numpy(matrix, dtype):
+    array = matrix.toarray() if sp.issparse(matrix) else np.asarray(matrix)
+    return np.ascontiguousarray(array, dtype=NUMPY_DTYPES[dtype])
 
 
 def _to_torch(matrix, device, dtype):
     """Sparse CSR when sparse enough to be faster, dense otherwise."""
     m = matrix.shape[0]
-    if m == 0 or matrix.nnz >= SPARSE_DENSITY * m * m:
+    if not sp.issparse(matrix) or m == 0 or matrix.nnz >= SPARSE_DENSITY * m * m:
         return _dense(matrix, device, dtype)
     return scipy_to_torch_csr(matrix, device=device, dtype=dtype)
 

@@ -25,6 +25,9 @@ QAP_METHODS = METHODS + ("2opt",)
 
 # Free nodes up to which the 2-opt polish is on by default: a pass costs O(n^3).
 LOCAL_SEARCH_LIMIT = 200
+# Problems up to this size are kept in dense NumPy arrays, and FAQ on the CPU runs on them
+# in NumPy rather than torch (see faq_host.faq_on_host).
+SMALL_PROBLEM = 200
 
 
 @dataclass(frozen=True)
@@ -245,7 +248,9 @@ def quadratic_assignment_steps(
     na, nb = a_layers[0].shape[0], b_layers[0].shape[0]
     seeds = _pairs("partial_match", partial_match, na, nb)
     guess = _pairs("partial_guess", partial_guess, na, nb)
-    if np.isin(guess[:, 0], seeds[:, 0]).any() or np.isin(guess[:, 1], seeds[:, 1]).any():
+    if len(guess) and len(seeds) and (
+        np.isin(guess[:, 0], seeds[:, 0]).any() or np.isin(guess[:, 1], seeds[:, 1]).any()
+    ):
         raise ValueError("`partial_guess` names a row that `partial_match` fixes already")
     if similarity is not None:
         similarity = _matrix("similarity", similarity)
@@ -256,6 +261,13 @@ def quadratic_assignment_steps(
             )
     size = max(na, nb)
     m = size - len(seeds)
+    # Small problems stay dense NumPy arrays throughout: SciPy's sparse bookkeeping cost
+    # 1.4 ms a call at n = 12, where SciPy's whole FAQ takes 2 ms.
+    small = size <= SMALL_PROBLEM
+    a_layers = [_as_kind(a, small) for a in a_layers]
+    b_layers = [_as_kind(b, small) for b in b_layers]
+    if similarity is not None:
+        similarity = _as_kind(similarity, small)
     first = _first_start(P0, guess, method, m, size, seeds, init_perturbation)
     runtime = Runtime.resolve(device, dtype, seed)
     if min(na, nb) == 0:  # SciPy answers an empty problem with an empty permutation
@@ -272,9 +284,10 @@ def quadratic_assignment_steps(
         sim,
     )
     order_b = torch.randperm(m, generator=runtime.generator).numpy() if shuffle_input else None
+    host = small and method == "faq" and runtime.device.type == "cpu"
     problem = reduce(
         a_padded, b_padded, seeds, sim, device=runtime.device, dtype=runtime.dtype,
-        order_b=order_b,
+        order_b=order_b, host=host,
     )
     if isinstance(first, np.ndarray) and order_b is not None:
         first = first[:, order_b]  # its columns follow B's free rows in increasing order
@@ -291,8 +304,9 @@ def quadratic_assignment_steps(
         iterations, converged = np.zeros(1, dtype=np.int64), np.ones(1, dtype=bool)
         stopped = None
     else:
+        starts = _starts(n_init, m, runtime, first, init_perturbation)
         P, iterations, converged, visited, stopped = yield RelaxationRequest(
-            problem, _starts(n_init, m, runtime, first, init_perturbation), sign=sign,
+            problem, starts.numpy() if host else starts, sign=sign,
             method=method, max_iter=max_iter, tol=tol,
             deadline=math.inf if time_limit is None else started + time_limit,
         )
@@ -307,7 +321,7 @@ def quadratic_assignment_steps(
         # Small enough to polish is small enough to evaluate dense: a candidate's objective
         # then costs microseconds instead of the sparse indexing's half millisecond.
         a_padded, b_padded = _dense_layers(a_padded), _dense_layers(b_padded)
-        sim = None if sim is None else sim.toarray()
+        sim = None if sim is None else _as_kind(sim, dense=True)
     # The reported objective is that of A and B as given, whatever the padding optimised.
     a_objective, b_objective, sim_objective = a_padded, b_padded, sim
     if padding != "naive":
@@ -318,7 +332,7 @@ def quadratic_assignment_steps(
         )
         if polish:
             a_objective, b_objective = _dense_layers(a_objective), _dense_layers(b_objective)
-            sim_objective = None if sim_objective is None else sim_objective.toarray()
+            sim_objective = None if sim_objective is None else _as_kind(sim_objective, dense=True)
     perms, values, swaps = [], [], []
     for start_candidates in candidates:
         seen = {}
@@ -407,7 +421,7 @@ def _starts(n_init, m, runtime, first=None, perturbation=0.0):
 
 
 def _dense_layers(layers):
-    return [layer.toarray() for layer in layers]
+    return [_as_kind(layer, dense=True) for layer in layers]
 
 
 def _random_doubly_stochastic(count, m, runtime):
@@ -524,7 +538,7 @@ def _rescaled(a_layers, b_layers, similarity):
     an objective back. Entries near 1e300 or 1e-300 are then solved like any others."""
     ka, kb = _exponent(a_layers), _exponent(b_layers)
     total = ka + kb
-    if similarity is not None and similarity.nnz:
+    if similarity is not None and _entries(similarity).any():
         total = max(total, _exponent([similarity]))
     a_layers = [_times_power_of_two(a, -ka) for a in a_layers]
     b_layers = [_times_power_of_two(b, ka - total) for b in b_layers]
@@ -535,19 +549,31 @@ def _rescaled(a_layers, b_layers, similarity):
 
 def _exponent(matrices):
     """e with the largest |entry| in [2^(e-1), 2^e); 0 for zero matrices."""
-    largest = max(float(np.abs(matrix.data).max()) if matrix.nnz else 0.0 for matrix in matrices)
+    largest = max(float(np.abs(entries).max()) if entries.size else 0.0
+                  for entries in map(_entries, matrices))
     return math.frexp(largest)[1]
 
 
+def _entries(matrix):
+    return matrix.data if sp.issparse(matrix) else matrix
+
+
 def _times_power_of_two(matrix, exponent):
-    """A new CSR matrix with the entries times 2**exponent (the input is not touched)."""
+    """A new matrix of the same kind with the entries times 2**exponent (the input is not
+    touched)."""
+    if not sp.issparse(matrix):
+        return np.ldexp(matrix, exponent)
     return sp.csr_array(
         (np.ldexp(matrix.data, exponent), matrix.indices, matrix.indptr), shape=matrix.shape
     )
 
 
 def pad_rectangular(matrix, size):
-    """A (p, q) sparse matrix padded with zeros to (size, size)."""
+    """A (p, q) matrix padded with zeros to (size, size), dense or CSR as it comes."""
+    if not sp.issparse(matrix):
+        padded = np.zeros((size, size))
+        padded[:matrix.shape[0], :matrix.shape[1]] = matrix
+        return padded
     matrix = sp.coo_array(matrix)
     return sp.csr_array((matrix.data, (matrix.row, matrix.col)), shape=(size, size))
 
@@ -558,29 +584,37 @@ def _check_count(name, value):
 
 
 def _matrix(name, value):
-    """A float64 SciPy CSR copy of a 2-D array, sparse matrix or tensor, checked finite."""
+    """A float64 copy of a 2-D array, sparse matrix or tensor, checked finite: a NumPy array
+    for dense input, a SciPy CSR array for sparse input."""
     if isinstance(value, torch.Tensor):
         value = value.detach().cpu()
-        value = value.to_dense() if value.layout != torch.strided else value
-        value = value.numpy()
+        if value.layout != torch.strided:
+            value = sp.csr_array(value.to_dense().numpy())
+        else:
+            value = value.numpy()
     if sp.issparse(value):
         matrix = sp.csr_array(value)
         data = matrix.data
     else:
-        array = np.asarray(value)
-        if array.ndim != 2:
-            raise ValueError(f"`{name}` must be a 2-D array; got shape {array.shape}")
-        data = array
-        matrix = None
+        data = matrix = np.asarray(value)
+        if data.ndim != 2:
+            raise ValueError(f"`{name}` must be a 2-D array; got shape {data.shape}")
     if data.dtype == object or not (
         np.issubdtype(data.dtype, np.number) or np.issubdtype(data.dtype, np.bool_)
     ) or np.issubdtype(data.dtype, np.complexfloating):
         raise ValueError(f"`{name}` must hold real numbers; got dtype {data.dtype}")
     if not np.isfinite(data).all():
         raise ValueError(f"`{name}` must be finite; it holds NaN or infinite entries")
-    if matrix is None:
-        matrix = sp.csr_array(data.astype(np.float64))
-    return sp.csr_array(matrix, dtype=np.float64)
+    if sp.issparse(matrix):
+        return sp.csr_array(matrix, dtype=np.float64)
+    return matrix.astype(np.float64)
+
+
+def _as_kind(matrix, dense):
+    """``matrix`` (NumPy or SciPy sparse) as a dense array or as a CSR array."""
+    if dense:
+        return matrix.toarray() if sp.issparse(matrix) else matrix
+    return sp.csr_array(matrix)
 
 
 def _square_matrix(name, value):
