@@ -97,14 +97,19 @@ def test_core_never_imports_networkx():
     (lambda: nx.grid_2d_graph(40, 40), "shift_invert"),
     (lambda: nx.barabasi_albert_graph(1500, 1, seed=1), "shift_invert"),  # a tree of hubs
     (lambda: nx.barabasi_albert_graph(1500, 2, seed=1), "shift_invert"),  # an empty 3-core
-    # Heavy-tailed without a periphery: shift-invert took over 8 minutes at n = 10^5.
+    # Heavy-tailed without a periphery: shift-invert took over 8 minutes at n = 10^5. From
+    # CORELESS_LOBPCG_MIN_NODES nodes up (here lowered to 1000) LOBPCG, below it Lanczos.
     (lambda: nx.barabasi_albert_graph(1500, 3, seed=1), "lobpcg"),
     (lambda: nx.powerlaw_cluster_graph(1500, 3, 0.5, seed=1), "lobpcg"),
+    (lambda: nx.barabasi_albert_graph(900, 3, seed=1), "lanczos"),
 ])
-def test_auto_takes_lanczos_where_a_sparse_lu_would_fill_in(graph, expected):
+def test_auto_takes_lanczos_where_a_sparse_lu_would_fill_in(graph, expected, monkeypatch):
     """Homogeneous small-world graphs go to Lanczos on L, heavy-tailed ones without a
     periphery to LOBPCG, the rest to shift-invert; the answer is the dense one either way."""
+    from nx_gradopt.core import eigensolvers
     from nx_gradopt.core.eigensolvers import choose_method
+
+    monkeypatch.setattr(eigensolvers, "CORELESS_LOBPCG_MIN_NODES", 1000)
 
     G = nx.convert_node_labels_to_integers(graph())
     L = torch.as_tensor(nx.laplacian_matrix(G).toarray(), dtype=torch.float64).to_sparse_csr()
