@@ -134,7 +134,7 @@ def pad(matrix, size, padding):
 
 
 def reduce(a_layers, b_layers, seeds, similarity, *, device, dtype, order_b=None, host=False):
-    """The free block of padded square SciPy matrices (same size, one per layer) with seeds.
+    """The free block of padded square matrices (same size, one per layer) with seeds.
 
     Parameters
     ----------
