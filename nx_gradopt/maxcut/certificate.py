@@ -129,6 +129,22 @@ def smallest_eigenpair(S, *, seed=0):
     return float(values[0]), vectors[:, 0]
 
 
+def negative_curvature(S, below, count, *, seed=0):
+    """Estimates of up to ``count`` eigenpairs of S with eigenvalues below ``below``
+    (Lanczos at a loose tolerance, 1e-2: directions are all that is wanted; at 1e-6 ARPACK
+    did not converge within 300 iterations on G58's slack, at 1e-2 it took 0.2-0.5 s).
+    Returns (values, vectors as columns); none when ARPACK does not converge."""
+    n = S.shape[0]
+    count = min(count, n - 2)
+    v0 = np.random.default_rng(seed).standard_normal(n)
+    try:
+        values, vectors = spla.eigsh(S, k=count, which="SA", v0=v0, tol=1e-2, maxiter=300)
+    except spla.ArpackNoConvergence as error:
+        values, vectors = error.eigenvalues, error.eigenvectors
+    keep = values < below
+    return values[keep], vectors[:, keep]
+
+
 def uses_randomized_certificate(matrix, device, certificate):
     """Whether the bound of this graph (its SciPy adjacency) comes from
     :func:`randomized_shift`: ``certificate`` is "randomized", or "auto" on a large graph

@@ -36,6 +36,11 @@ STALL_MOVES_PER_NODE_TIMED = 10_000
 # cut. On G56: 1e-3 stopped at 0.9935 of the best known after 123 s, 2e-3 at 0.9933 after
 # 17 s, 3e-3 at 0.9888 after 6 s; the 800-node Gset runs stop on stagnation first.
 MIN_GAIN_PER_DOUBLING = 2e-3
+# From this many Burer–Monteiro iterations on, a failed factorisation check also estimates
+# λ_min(S), and the factor gains up to RANK_STEP columns when it stops halving (see
+# _iterate_and_certify).
+RANK_CHECKS_FROM = 150
+RANK_STEP = 4
 # With a time limit, the SDP phase may use at most this share of it.
 SDP_TIME_SHARE = 0.6
 # Breakout search runs in slices between clock checks (time limit, stop, Ctrl-C) of about this
@@ -172,6 +177,7 @@ def _iterate_and_certify(
     # the generator (the draws of the factor, roundings and search stay as they were).
     eigen_seed = generator.initial_seed()
     last_estimate = math.inf  # of -λ_min(S), at the last randomized check
+    failed_checks = 0  # factorisation checks that failed from RANK_CHECKS_FROM iterations on
     while True:
         stuck = False
         while optimizer.iterations < min(next_check, max_iter):
@@ -204,17 +210,34 @@ def _iterate_and_certify(
             last_estimate = estimate
         affordable = time.perf_counter() + certificate.factorisation_seconds(n) \
             <= certificate_deadline
-        if not randomized and affordable and certificate.is_positive_definite(
-            S, target, device=device
-        ):
-            # A tighter shift is worth one more factorisation when factorising is cheap.
-            shift = target
-            if n <= certificate.DENSE_LIMIT and certificate.is_positive_definite(
-                S, target / 16, device=device
-            ):
-                shift = target / 16
-            return optimizer.Y, primal, primal + n * shift / 4, True, optimizer.iterations, \
-                "certified", "Cholesky"
+        if not randomized and affordable:
+            if certificate.is_positive_definite(S, target, device=device):
+                # A tighter shift is worth one more factorisation when factorising is cheap.
+                shift = target
+                if n <= certificate.DENSE_LIMIT and certificate.is_positive_definite(
+                    S, target / 16, device=device
+                ):
+                    shift = target / 16
+                return optimizer.Y, primal, primal + n * shift / 4, True, \
+                    optimizer.iterations, "certified", "Cholesky"
+            if failed_checks >= 1:
+                # The same rule as the randomized route's: -λ_min(S) no longer halving
+                # between checks means the rank is too small (G58 and G63 at rank 24 ran
+                # 2 000 iterations uncertified, where rank 36 certified in 400). The factor
+                # gains a column along each of a few negative-curvature directions. Not at
+                # the first failed check: an estimate costs 2-3 s at 20 000 nodes, and G81
+                # certifies at the check after.
+                values, vectors = certificate.negative_curvature(
+                    S, -target, RANK_STEP, seed=eigen_seed)
+                estimate = -float(values.min()) if len(values) else 0.0
+                if estimate > 0.5 * last_estimate:
+                    for vector in vectors.T:
+                        optimizer.set_point(add_rank(
+                            optimizer.Y, torch.from_numpy(vector).to(device, adjacency.dtype),
+                            adjacency))
+                last_estimate = estimate
+            if optimizer.iterations >= RANK_CHECKS_FROM:
+                failed_checks += 1
         if stuck:
             # Numerically stuck short of the tolerance: a saddle (escape by one more column)
             # or the limit of float precision (stop).
