@@ -225,8 +225,8 @@ def _iterate_and_certify(
                 # between checks means the rank is too small (G58 and G63 at rank 24 ran
                 # 2 000 iterations uncertified, where rank 36 certified in 400). The factor
                 # gains a column along each of a few negative-curvature directions. Not at
-                # the first failed check: an estimate costs 2-3 s at 20 000 nodes, and G81
-                # certifies at the check after.
+                # the first failed check, which is often the last: an estimate costs 2-3 s
+                # at 20 000 nodes (G81's SDP phase took 13-14 s with one, 10.5 s before).
                 values, vectors = certificate.negative_curvature(
                     S, -target, RANK_STEP, seed=eigen_seed)
                 estimate = -float(values.min()) if len(values) else 0.0
