@@ -256,8 +256,7 @@ def _shift_invert(matrix, k, null_vector, tol, x0, max_iter, seed):
         operator, k=k, which="LM", v0=start, tol=tol, ncv=min(n - 1, max(2 * k + 1, k + 7)),
         maxiter=max_iter or max(1000, 10 * n),
     )
-    vectors = torch.as_tensor(vectors, dtype=matrix.dtype, device=matrix.device)
-    return _rayleigh_ritz(matrix, vectors, null_vector, "shift_invert", k)
+    return _rayleigh_ritz(matrix, laplacian, vectors, null_vector, "shift_invert", k)
 
 
 def _lanczos(matrix, k, null_vector, tol, x0, max_iter, seed):
@@ -288,8 +287,7 @@ def _lanczos(matrix, k, null_vector, tol, x0, max_iter, seed):
         # drop what is left of it.
         vectors = vectors - np.outer(u, u @ vectors)
         vectors = vectors[:, np.linalg.norm(vectors, axis=0) > 1e-6]
-    vectors = torch.as_tensor(vectors, dtype=matrix.dtype, device=matrix.device)
-    return _rayleigh_ritz(matrix, vectors, null_vector, "lanczos", k)
+    return _rayleigh_ritz(matrix, laplacian, vectors, null_vector, "lanczos", k)
 
 
 def _start_vector(n, x0, seed):
@@ -300,15 +298,19 @@ def _start_vector(n, x0, seed):
     return randn((n,), generator=generator, device="cpu", dtype=torch.float64).numpy()
 
 
-def _rayleigh_ritz(matrix, basis, null_vector, method, k):
-    """The ARPACK methods' final step: the k best approximations within span(basis), more
-    accurate eigenvalues than ARPACK's (the host-side Rayleigh-Ritz of LOBPCG's steps)."""
-    basis = _project_out(basis, null_vector)
-    gram, projected, _ = _read_back(basis, matrix @ basis)
-    values, coefficients = _ritz(gram, projected, k, torch.finfo(basis.dtype).eps)
-    mix = torch.as_tensor(coefficients, dtype=basis.dtype, device=basis.device)
-    return EigenPairs(torch.as_tensor(values, dtype=basis.dtype, device=basis.device),
-                      basis @ mix, method)
+def _rayleigh_ritz(matrix, laplacian, basis, null_vector, method, k):
+    """The ARPACK methods' final step: the k best approximations within span(basis) (NumPy
+    columns), more accurate eigenvalues than ARPACK's. On the host, in NumPy and SciPy as
+    ARPACK ran: torch operations right after ARPACK waited for BLAS threads still spinning,
+    and this step took 5.6 ms at 1000 nodes against 0.23 ms alone."""
+    if null_vector is not None:
+        u = null_vector.detach().to("cpu", torch.float64).numpy()
+        basis = basis - np.outer(u, u @ basis)
+    gram, projected = basis.T @ basis, basis.T @ (laplacian @ basis)
+    values, coefficients = _ritz(gram, projected, k, np.finfo(np.float64).eps)
+    return EigenPairs(torch.as_tensor(values, dtype=matrix.dtype, device=matrix.device),
+                      torch.as_tensor(basis @ coefficients, dtype=matrix.dtype,
+                                      device=matrix.device), method)
 
 
 def _lobpcg(matrix, k, null_vector, tol, x0, max_iter, seed):
