@@ -287,7 +287,8 @@ def _lanczos(matrix, k, null_vector, tol, x0, max_iter, seed):
         # drop what is left of it.
         vectors = vectors - np.outer(u, u @ vectors)
         vectors = vectors[:, np.linalg.norm(vectors, axis=0) > 1e-6]
-    return _rayleigh_ritz(matrix, laplacian, vectors, null_vector, "lanczos", k)
+    # The null vector is projected out above already (or there is none).
+    return _rayleigh_ritz(matrix, laplacian, vectors, None, "lanczos", k)
 
 
 def _start_vector(n, x0, seed):

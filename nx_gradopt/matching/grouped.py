@@ -41,10 +41,14 @@ class RelaxationRequest:
     tol: float
     deadline: float = math.inf
 
+    @property
+    def on_host(self):
+        """Relaxed by :func:`~.faq_host.faq_on_host` (NumPy starts), alone."""
+        return isinstance(self.starts, np.ndarray)
+
     def group_key(self):
-        """Requests with equal keys can share a batch; one relaxed on the host (NumPy
-        starts, see :func:`~.faq_host.faq_on_host`) runs alone."""
-        if isinstance(self.starts, np.ndarray):
+        """Requests with equal keys can share a batch; one relaxed on the host runs alone."""
+        if self.on_host:
             return (id(self),)
         return (self.starts.shape[1], self.starts.device, self.starts.dtype, self.sign,
                 self.method, self.max_iter, self.tol)
@@ -96,7 +100,7 @@ def run_grouped(all_steps):
 
 
 def _relax(request):
-    if isinstance(request.starts, np.ndarray):  # see group_key
+    if request.on_host:
         return faq_on_host(
             request.problem, request.starts, sign=request.sign, max_iter=request.max_iter,
             tol=request.tol, deadline=request.deadline,

@@ -115,17 +115,9 @@ def gershgorin_shift(S):
 def smallest_eigenpair(S, *, seed=0):
     """Estimate of :math:`\\lambda_{\\min}(S)` and its eigenvector (Lanczos; not a proof).
     ``seed`` (an int) draws the Lanczos start."""
-    n = S.shape[0]
-    if n <= 64:
-        values, vectors = np.linalg.eigh(S.toarray())
-        return float(values[0]), vectors[:, 0]
-    v0 = np.random.default_rng(seed).standard_normal(n)
-    try:
-        values, vectors = spla.eigsh(S, k=1, which="SA", v0=v0, tol=1e-6, maxiter=300)
-    except spla.ArpackNoConvergence as error:
-        if not len(error.eigenvalues):
-            return 0.0, v0
-        values, vectors = error.eigenvalues, error.eigenvectors
+    values, vectors = _smallest_eigenpairs(S, 1, seed=seed, tol=1e-6)
+    if not len(values):  # ARPACK converged nothing
+        return 0.0, np.random.default_rng(seed).standard_normal(S.shape[0])
     return float(values[0]), vectors[:, 0]
 
 
@@ -134,15 +126,23 @@ def negative_curvature(S, below, count, *, seed=0):
     (Lanczos at a loose tolerance, 1e-2: directions are all that is wanted; at 1e-6 ARPACK
     did not converge within 300 iterations on G58's slack, at 1e-2 it took 0.2-0.5 s).
     Returns (values, vectors as columns); none when ARPACK does not converge."""
-    n = S.shape[0]
-    count = min(count, n - 2)
-    v0 = np.random.default_rng(seed).standard_normal(n)
-    try:
-        values, vectors = spla.eigsh(S, k=count, which="SA", v0=v0, tol=1e-2, maxiter=300)
-    except spla.ArpackNoConvergence as error:
-        values, vectors = error.eigenvalues, error.eigenvectors
+    values, vectors = _smallest_eigenpairs(S, count, seed=seed, tol=1e-2)
     keep = values < below
     return values[keep], vectors[:, keep]
+
+
+def _smallest_eigenpairs(S, count, *, seed, tol):
+    """Up to ``count`` smallest eigenpairs of S: exact for n <= 64, else Lanczos from a
+    seeded start (300 restarts at most; what converged when that runs out)."""
+    n = S.shape[0]
+    if n <= 64:
+        values, vectors = np.linalg.eigh(S.toarray())
+        return values[:count], vectors[:, :count]
+    v0 = np.random.default_rng(seed).standard_normal(n)
+    try:
+        return spla.eigsh(S, k=min(count, n - 2), which="SA", v0=v0, tol=tol, maxiter=300)
+    except spla.ArpackNoConvergence as error:
+        return error.eigenvalues, error.eigenvectors
 
 
 def uses_randomized_certificate(matrix, device, certificate):
