@@ -13,6 +13,7 @@ networkx`` is still running. The family modules it loads are as light (torch and
 are imported inside their functions).
 """
 
+import collections.abc
 import dataclasses
 import functools
 import importlib
@@ -111,7 +112,14 @@ class Registration:
         edge_attrs = self.dispatch.get("edge_attrs")
         if isinstance(edge_attrs, str) and not preserve_all:
             attribute = arguments[edge_attrs]
-            if attribute is not None:
+            if isinstance(attribute, (list, tuple)):
+                # Layers (edge types), one per attribute: an edge without one is not in
+                # that layer. Names that cannot be attributes are left for the function to
+                # reject in its own words. (NetworkX's dispatcher cannot convert a list.)
+                options["edge_attrs"] = {
+                    layer: 0 for layer in attribute if isinstance(layer, collections.abc.Hashable)
+                }
+            elif attribute is not None:
                 options["edge_attrs"] = {attribute: 1}
         return options
 

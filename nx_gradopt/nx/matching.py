@@ -5,6 +5,7 @@ two adjacency matrices (and the similarity) from the converted graphs, runs the 
 kernel and maps its permutation back to node labels.
 """
 
+import collections.abc
 import dataclasses
 import math
 import numbers
@@ -17,9 +18,11 @@ from ._checks import check_bool, check_weights, docstring_sections
 _GRAPH_MATCH_OPTIONS_DOC = """
     G2 : NetworkX graph
         Directed if and only if G1 is.
-    weight : string or None, optional (default="weight")
+    weight : string, None, or list of strings, optional (default="weight")
         Edge attribute holding the weight (1 where missing); None means every edge weighs 1.
-        Self-loops count: their weights are the adjacency diagonal.
+        Self-loops count: their weights are the adjacency diagonal. A list of attributes
+        makes a multilayer network, one layer (edge type) per attribute, and the objective
+        sums over the layers; an edge without an attribute is absent from that layer (0).
     method : {"goat", "faq", "2opt"}, optional (default="goat")
         The Frank–Wolfe direction: an entropic optimal-transport plan by Sinkhorn (GOAT), or
         a permutation by linear assignment (FAQ); or no relaxation, only pairwise swaps from
@@ -87,9 +90,22 @@ _GRAPH_MATCH_RAISES_DOC = """
 _add_graph_match_doc = docstring_sections(
     GRAPH_MATCH_OPTIONS=_GRAPH_MATCH_OPTIONS_DOC, GRAPH_MATCH_RAISES=_GRAPH_MATCH_RAISES_DOC
 )
+
+
+def _converts_here(arguments):
+    """NetworkX's dispatcher converts one weight attribute, not a list of them."""
+    if isinstance(arguments["weight"], (list, tuple)):
+        return (
+            "a list of weight attributes (layers) is converted by graph_match's default "
+            "implementation: call it without backend= on NetworkX graphs"
+        )
+    return True
+
+
 # Node attributes are preserved for ``similarity="attribute name"``.
 _REGISTRATION = dict(
     new=True,
+    can_run=_converts_here,
     dispatch={"graphs": {"G1": 0, "G2": 1}, "edge_attrs": "weight", "preserve_node_attrs": True},
 )
 
@@ -104,7 +120,8 @@ class GraphMatchSolution:
         ``{node of G1: node of G2}``, one-to-one.
     objective : float
         :math:`\\sum_{u,v} A_{uv} B_{\\pi(u)\\pi(v)}` over matched nodes plus the similarity
-        of matched pairs, recomputed from ``mapping``.
+        of matched pairs (summed over the layers of a list of weights), recomputed from
+        ``mapping``.
     iterations : int
         Frank–Wolfe iterations of the start that gave ``mapping``.
     converged : bool
@@ -200,16 +217,19 @@ def graph_match_steps(
         )
     maximize = check_bool("maximize", maximize)
     device, dtype = device_and_dtype(device, dtype)
-    largest = []
-    for name, G in (("G1", G1), ("G2", G2)):
-        values = check_weights(G, weight, name=name)
-        largest.append(float(values.abs().max()) if values.numel() else 0.0)
-    matrices = [G1.adjacency(weight), G2.adjacency(weight)]
-    if not math.isfinite(largest[0] * largest[1] * max(matrices[0].nnz, 1)):
-        raise ValueError(
-            f"`weight` {weight!r}: the products of G1's and G2's weights overflow float64; "
-            "divide the weights by a common factor"
-        )
+    layers = [[], []]
+    for attribute in _weight_layers(weight):
+        largest = []
+        for side, (name, G) in enumerate((("G1", G1), ("G2", G2))):
+            values = check_weights(G, attribute, name=name)
+            largest.append(float(values.abs().max()) if values.numel() else 0.0)
+            layers[side].append(G.adjacency(attribute))
+        if not math.isfinite(largest[0] * largest[1] * max(layers[0][-1].nnz, 1)):
+            raise ValueError(
+                f"`weight` {attribute!r}: the products of G1's and G2's weights overflow "
+                "float64; divide the weights by a common factor"
+            )
+    matrices = [side[0] if len(side) == 1 else side for side in layers]
     pairs = _node_pairs(G1, G2, "seeds", seeds)
     guess = _node_pairs(G1, G2, "init", init)
     if guess is not None and pairs is not None:
@@ -329,6 +349,20 @@ def graph_match(
         local_search=local_search, time_limit=time_limit, seed=seed, device=device,
         dtype=dtype,
     )).mapping
+
+
+def _weight_layers(weight):
+    """The edge attributes of ``weight``, one per layer: ``[weight]`` for a name or None."""
+    if not isinstance(weight, (list, tuple)):
+        return [weight]
+    if not weight:
+        raise ValueError("`weight` as a list of edge attributes (layers) needs at least one")
+    for attribute in weight:
+        if attribute is None or not isinstance(attribute, collections.abc.Hashable):
+            raise ValueError(
+                f"`weight` lists edge attributes, one per layer; {attribute!r} cannot name one"
+            )
+    return list(weight)
 
 
 def _node_pairs(G1, G2, name, pairs):
