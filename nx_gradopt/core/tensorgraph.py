@@ -174,13 +174,22 @@ class TensorGraph:
             np.concatenate(positions), weights=np.concatenate(weights), minlength=keys.size
         ))
 
-    def adjacency(self, attribute, *, absolute=False):
-        """The weighted adjacency as a float64 SciPy CSR array (int64 indices).
+    def adjacency(self, attribute, *, absolute=False, dense=False):
+        """The weighted adjacency as a float64 SciPy CSR array (int64 indices), or with
+        ``dense=True`` as a NumPy array (for small graphs: building the CSR array and
+        densifying it cost 0.1 ms at 16 nodes, where the dense array costs 8 µs).
 
-        The one sparse-adjacency builder of the package: kernels that work on SciPy
-        matrices (and :func:`~nx_gradopt.core.sparse.scipy_to_torch_csr` for torch) start here.
+        The one adjacency builder of the package: kernels that work on SciPy matrices (and
+        :func:`~nx_gradopt.core.sparse.scipy_to_torch_csr` for torch) start here.
         """
         n = len(self.nodes)
+        if dense:
+            matrix = np.zeros((n, n))
+            # Entries are unique (parallel edges are summed in the conversion).
+            matrix[self.row.numpy(), self.col.numpy()] = self.values(
+                attribute, absolute=absolute
+            ).numpy()
+            return matrix
         row = self.row.numpy()
         indptr = np.zeros(n + 1, dtype=np.int64)
         np.cumsum(np.bincount(row, minlength=n), out=indptr[1:])

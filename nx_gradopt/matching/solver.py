@@ -346,7 +346,8 @@ def quadratic_assignment_steps(
             moves = 0
             if polish:
                 moves = two_opt(
-                    a_padded, b_padded, sim, perm, problem.free_a, maximize=maximize
+                    a_padded, b_padded, sim, perm, problem.free_a, maximize=maximize,
+                    near_optimal=method != "2opt",
                 )
             seen[key] = (objective(a_objective, b_objective, sim_objective, perm), perm, moves)
         value, perm, moves = max(seen.values(), key=lambda item: sign * item[0])

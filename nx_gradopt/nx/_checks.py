@@ -29,18 +29,19 @@ def check_bool(name, value):
 def check_weights(G, weight, *, name=None):
     """The edge values of ``weight``, finite, with a total magnitude that float64 can hold.
     ``name`` says which graph, where a function takes two."""
-    import torch
+    import numpy as np
 
     where = "" if name is None else f" of {name}"
     values = G.values(weight)
-    bad = ~torch.isfinite(values)
-    if bool(bad.any()):
-        k = int(bad.nonzero()[0, 0])
+    # Checked in NumPy on the CPU tensor's memory: seven torch calls cost 15 µs a graph.
+    array = values.numpy()
+    if not np.isfinite(array).all():
+        k = int(np.flatnonzero(~np.isfinite(array))[0])
         edge = (G.nodes[int(G.row[k])], G.nodes[int(G.col[k])])
         raise ValueError(
-            f"`weight` {weight!r} of edge {edge!r}{where} must be finite; got {float(values[k])}"
+            f"`weight` {weight!r} of edge {edge!r}{where} must be finite; got {float(array[k])}"
         )
-    if not math.isfinite(float(values.abs().sum())):
+    if not math.isfinite(float(np.abs(array).sum())):
         raise ValueError(
             f"`weight` {weight!r}{where}: the weights are too large, their total overflows "
             "float64; divide them by a common factor"

@@ -202,7 +202,7 @@ def graph_match_steps(
     import numpy as np
 
     from ..config import device_and_dtype
-    from ..matching.solver import quadratic_assignment_steps
+    from ..matching.solver import SMALL_PROBLEM, quadratic_assignment_steps
 
     for name, G in (("G1", G1), ("G2", G2)):
         if G.is_multigraph():
@@ -217,14 +217,16 @@ def graph_match_steps(
         )
     maximize = check_bool("maximize", maximize)
     device, dtype = device_and_dtype(device, dtype)
+    # Small problems are solved on dense arrays; build them so, not through CSR.
+    dense = max(len(G1), len(G2)) <= SMALL_PROBLEM
     layers = [[], []]
     for attribute in _weight_layers(weight):
         largest = []
         for side, (name, G) in enumerate((("G1", G1), ("G2", G2))):
-            values = check_weights(G, attribute, name=name)
-            largest.append(float(values.abs().max()) if values.numel() else 0.0)
-            layers[side].append(G.adjacency(attribute))
-        if not math.isfinite(largest[0] * largest[1] * max(layers[0][-1].nnz, 1)):
+            values = check_weights(G, attribute, name=name).numpy()
+            largest.append(float(np.abs(values).max()) if values.size else 0.0)
+            layers[side].append(G.adjacency(attribute, dense=dense))
+        if not math.isfinite(largest[0] * largest[1] * max(G1.row.numel(), 1)):
             raise ValueError(
                 f"`weight` {attribute!r}: the products of G1's and G2's weights overflow "
                 "float64; divide the weights by a common factor"
