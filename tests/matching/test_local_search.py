@@ -29,13 +29,16 @@ def random_problem(rng, n):
 
 @pytest.mark.parametrize("maximize", [True, False])
 @pytest.mark.parametrize("seed", range(12))
-def test_kept_gains_make_the_swaps_of_fresh_evaluation_and_end_swap_optimal(seed, maximize):
+def test_kept_gains_make_the_swaps_of_fresh_evaluation_and_end_swap_optimal(
+    seed, maximize, monkeypatch
+):
     rng = np.random.default_rng(seed)
     n = int(rng.integers(2, 30))
     a, b, similarity = random_problem(rng, n)
     fixed = rng.choice(n, size=int(rng.integers(0, 3)), replace=False)
     free = np.setdiff1d(np.arange(n), fixed)
     start = rng.permutation(n)
+    monkeypatch.setattr(local_search, "KEEP_GAINS_FROM", 2)
     kept, fresh = start.copy(), start.copy()
     swaps_kept = two_opt(a, b, similarity, kept, free, maximize=maximize, near_optimal=True)
     swaps_fresh = two_opt(a, b, similarity, fresh, free, maximize=maximize, near_optimal=False)
@@ -63,6 +66,7 @@ def test_the_switch_to_fresh_evaluation_changes_no_swap(upkeep_swaps, monkeypatc
     expected = two_opt(a, b, similarity, reference, np.arange(40), maximize=False,
                        near_optimal=False)
     monkeypatch.setattr(local_search, "UPKEEP_SWAPS", upkeep_swaps)
+    monkeypatch.setattr(local_search, "KEEP_GAINS_FROM", 2)
     perm = start.copy()
     assert two_opt(a, b, similarity, perm, np.arange(40), maximize=False) == expected > 40
     assert (perm == reference).all()
