@@ -26,6 +26,14 @@ JUMP_MAX_FRACTION = 0.1  # Lmax: strong perturbation after too many non-improvin
 STALL_LIMIT = 1000  # T: non-improving local optima before the strong perturbation
 DIRECTED_MIN_PROBABILITY = 0.8  # P0
 TENURE_MIN = 3  # tabu tenure drawn in [TENURE_MIN, n / 10]
+# The directed perturbation's best move: with integer weights of at most this size the gains
+# are integers, kept sorted in buckets (see gain_buckets), and the best non-tabu move costs a
+# few random draws; otherwise a scan of all n gains. Measured from a random cut, moves a
+# second with the scan / the buckets: G11 (800 nodes) 1.0 / 1.4 million, G55 (5 000) 0.29 /
+# 1.15 million, G81 (20 000) 0.068 / 1.28 million.
+BUCKET_MAX_WEIGHT = 16
+# Draws among a bucket's nodes before its tabu ones are skipped by a scan instead.
+BUCKET_DRAWS = 8
 
 # Layout of the search state carried between calls (the caller stops by time between calls).
 _CUT, _BEST, _PREVIOUS = 0, 1, 2  # float slots
@@ -116,6 +124,74 @@ def _flip_tracked(indptr, indices, data, x, g, i, improving, where, eps):
 
 
 @compiled
+def _bucket_move(buckets, offset, i, old_gain, new_gain):
+    """Move node i from the bucket of ``old_gain`` to that of ``new_gain``: one swap per
+    bucket boundary crossed (bucket b is ``order[start[b]:start[b + 1]]``)."""
+    order, pos, start, top = buckets
+    b, target = int(np.rint(old_gain)) + offset, int(np.rint(new_gain)) + offset
+    top[0] = max(top[0], target)
+    while b < target:  # i to the end of its bucket, which then gives it to the next
+        last = start[b + 1] - 1
+        j = order[last]
+        order[pos[i]], order[last] = j, i
+        pos[j], pos[i] = pos[i], last
+        start[b + 1] = last
+        b += 1
+    while b > target:  # i to the front of its bucket, which then gives it to the one before
+        first = start[b]
+        j = order[first]
+        order[pos[i]], order[first] = j, i
+        pos[j], pos[i] = pos[i], first
+        start[b] = first + 1
+        b -= 1
+
+
+@compiled
+def _flip_everywhere(indptr, indices, data, x, g, i, improving, where, eps, buckets, offset):
+    """Flip i, keeping the improving list and (with ``offset`` >= 0) the gain buckets."""
+    if offset < 0:
+        _flip_tracked(indptr, indices, data, x, g, i, improving, where, eps)
+        return
+    for k in range(indptr[i], indptr[i + 1]):
+        j = indices[k]
+        if j != i:  # g[j] gains 2 w x_i x_j, x_i after the flip (-x[i] now), as in _flip
+            _bucket_move(buckets, offset, j, g[j], g[j] - 2.0 * x[i] * data[k] * x[j])
+    old_gain = g[i]
+    _flip_tracked(indptr, indices, data, x, g, i, improving, where, eps)
+    _bucket_move(buckets, offset, i, old_gain, g[i])
+
+
+@compiled
+def _best_in_buckets(buckets, offset, tabu_until, move, threshold, state):
+    """The directed perturbation's move from the gain buckets: uniform among the nodes of
+    the highest bucket that has one that is not tabu (or, above ``threshold``, any); -1
+    if every node is tabu."""
+    order, pos, start, top = buckets
+    while top[0] > 0 and start[top[0] + 1] == start[top[0]]:  # emptied since it was the top
+        top[0] -= 1
+    for b in range(top[0], -1, -1):
+        first, size = start[b], start[b + 1] - start[b]
+        if size == 0:
+            continue
+        if b - offset > threshold:  # aspiration: any move here beats the best cut
+            return order[first + int(_random(state) * size)]
+        for _ in range(BUCKET_DRAWS):
+            i = order[first + int(_random(state) * size)]
+            if tabu_until[i] <= move:
+                return i
+        chosen, allowed = -1, 0
+        for k in range(first, first + size):
+            i = order[k]
+            if tabu_until[i] <= move:
+                allowed += 1
+                if _random(state) * allowed < 1.0:
+                    chosen = i
+        if chosen >= 0:
+            return chosen
+    return -1
+
+
+@compiled
 def descend(indptr, indices, data, x, g, eps):
     """Steepest 1-flip ascent until no flip gains more than ``eps``; returns the total gain."""
     total = 0.0
@@ -135,13 +211,14 @@ def descend(indptr, indices, data, x, g, eps):
 
 @compiled
 def breakout(indptr, indices, data, x, g, tabu_until, best_x, floats, ints, moves, eps,
-             improving, where):
+             improving, where, buckets, offset):
     """Run breakout local search for about ``moves`` moves, updating the state in place.
 
     ``floats`` holds the current cut, the best cut and the previous local optimum's cut;
     ``ints`` the move counter, the count of non-improving optima, the jump length L and the
     random state. ``best_x`` receives every new best cut (always a 1-flip local optimum).
-    ``improving`` and ``where`` list the nodes whose gain exceeds ``eps`` (see ``_track``).
+    ``improving`` and ``where`` list the nodes whose gain exceeds ``eps`` (see ``_track``);
+    with ``offset`` >= 0, ``buckets`` hold the nodes sorted by gain (see ``gain_buckets``).
     """
     n = x.shape[0]
     jump_min = max(1, int(JUMP_MIN_FRACTION * n))
@@ -160,7 +237,8 @@ def breakout(indptr, indices, data, x, g, tabu_until, best_x, floats, ints, move
                     best_gain = g[i]
                     best_i = i
             floats[_CUT] += best_gain
-            _flip_tracked(indptr, indices, data, x, g, best_i, improving, where, eps)
+            _flip_everywhere(indptr, indices, data, x, g, best_i, improving, where, eps,
+                             buckets, offset)
             ints[_MOVE] += 1
             tabu_until[best_i] = ints[_MOVE] + TENURE_MIN + int(_random(ints) * tenure_span)
         if floats[_CUT] > floats[_BEST] + eps:
@@ -183,7 +261,12 @@ def breakout(indptr, indices, data, x, g, tabu_until, best_x, floats, ints, move
         for _ in range(ints[_JUMP]):
             ints[_MOVE] += 1
             move = ints[_MOVE]
-            if directed:
+            if directed and offset >= 0:
+                chosen = _best_in_buckets(buckets, offset, tabu_until, move,
+                                          floats[_BEST] - floats[_CUT] + eps, ints)
+                if chosen < 0:
+                    chosen = int(_random(ints) * n)
+            elif directed:
                 # Best non-tabu move; a tabu move is allowed when it beats the best cut.
                 chosen = -1
                 chosen_gain = -np.inf
@@ -210,7 +293,8 @@ def breakout(indptr, indices, data, x, g, tabu_until, best_x, floats, ints, move
             else:
                 chosen = int(_random(ints) * n)
             floats[_CUT] += g[chosen]
-            _flip_tracked(indptr, indices, data, x, g, chosen, improving, where, eps)
+            _flip_everywhere(indptr, indices, data, x, g, chosen, improving, where, eps,
+                             buckets, offset)
             tabu_until[chosen] = move + TENURE_MIN + int(_random(ints) * tenure_span)
 
 
@@ -225,6 +309,26 @@ def load_compiled():
         _first_best(search.g, np.arange(2))
 
     load_once(breakout, "max-cut local search", warm_up)
+
+
+def gain_buckets(indptr, data, g):
+    """The nodes sorted by gain into one bucket per integer gain, for integer weights of at
+    most BUCKET_MAX_WEIGHT: ``(order, pos, start, top)`` and the offset, the largest
+    weighted degree. Bucket b holds the nodes of gain b - offset, ``order[start[b]:start[b +
+    1]]``; ``pos`` is each node's place in ``order``; no bucket above ``top[0]`` has a node.
+    Otherwise empty arrays and offset -1."""
+    none = (np.zeros(0, dtype=np.int64),) * 4
+    if data.size == 0 or np.abs(data).max() > BUCKET_MAX_WEIGHT or (data != np.round(data)).any():
+        return none, -1
+    rows = np.repeat(np.arange(len(indptr) - 1), np.diff(indptr))
+    offset = int(np.rint(np.bincount(rows, weights=np.abs(data)).max()))
+    index = np.round(g).astype(np.int64) + offset
+    order = np.argsort(index, kind="stable").astype(np.int64)
+    pos = np.empty_like(order)
+    pos[order] = np.arange(len(order))
+    start = np.searchsorted(index[order], np.arange(2 * offset + 2)).astype(np.int64)
+    top = np.array([index.max()], dtype=np.int64)
+    return (order, pos, start, top), offset
 
 
 class BreakoutSearch:
@@ -245,6 +349,7 @@ class BreakoutSearch:
         n = self.x.shape[0]
         self.improving = np.zeros(n + 1, dtype=np.int64)  # empty: x is a local optimum
         self.where = np.full(n, -1, dtype=np.int64)
+        self.buckets, self.offset = gain_buckets(indptr, data, self.g)
 
     @property
     def best_cut(self):
@@ -257,7 +362,7 @@ class BreakoutSearch:
     def run(self, moves):
         breakout(
             *self.csr, self.x, self.g, self.tabu_until, self.best_x, self.floats, self.ints,
-            moves, self.eps, self.improving, self.where,
+            moves, self.eps, self.improving, self.where, self.buckets, self.offset,
         )
 
 

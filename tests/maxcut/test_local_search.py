@@ -66,3 +66,51 @@ def test_breakout_search_finds_the_optimum_and_repeats_with_a_seed():
         listed = set(search.improving[: search.improving[-1]].tolist())
         assert listed == set(np.flatnonzero(search.g > 1e-9).tolist())
     assert np.array_equal(*runs)
+
+
+def integer_signed_graph(n, p, seed):
+    G = nx.gnp_random_graph(n, p, seed=seed)
+    rng = np.random.default_rng(seed)
+    for u, v in G.edges():
+        G.edges[u, v]["weight"] = float(rng.integers(-3, 4))
+    return G
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_gain_buckets_hold_every_node_under_its_gain_through_a_search(seed):
+    G = integer_signed_graph(50, 0.12, seed)
+    csr = csr_of(G)
+    x = np.random.default_rng(seed).choice([-1.0, 1.0], 50)
+    search = BreakoutSearch(*csr, x, seed=seed, eps=1e-9)
+    assert search.offset == max(sum(abs(d["weight"]) for *_, d in G.edges(u, data=True))
+                                for u in G)
+    for _ in range(10):
+        search.run(700)
+        order, pos, start, top = search.buckets
+        assert np.array_equal(order[pos], np.arange(50))
+        # Every node in the bucket of its gain, recomputed from scratch.
+        fresh = gains(*csr, search.x)
+        assert np.array_equal(search.g, fresh)
+        bucket = np.searchsorted(start, pos, side="right") - 1
+        assert np.array_equal(bucket, fresh.astype(int) + search.offset)
+        assert bucket.max() <= top[0]
+        assert search.best_cut == nx.cut_size(G, side(search.best_x), weight="weight")
+
+
+def test_integer_weights_take_the_buckets_and_reach_the_optimum():
+    G = integer_signed_graph(14, 0.5, 3)
+    csr = csr_of(G)
+    search = BreakoutSearch(*csr, np.ones(14), seed=11, eps=1e-9)
+    assert search.offset > 0
+    search.run(3000)
+    assert search.best_cut == oracles.brute_force_max_cut(G)
+
+
+@pytest.mark.parametrize("weight", [0.5, 17.0])
+def test_fractional_or_large_weights_scan_all_gains(weight):
+    G = nx.cycle_graph(6)
+    nx.set_edge_attributes(G, weight, "weight")
+    search = BreakoutSearch(*csr_of(G), np.ones(6), seed=0, eps=1e-9)
+    assert search.offset == -1
+    search.run(200)
+    assert search.best_cut == 6 * weight
