@@ -5,6 +5,7 @@ import numpy as np
 import pytest
 import scipy.sparse as sp
 
+from nx_gradopt.maxcut import local_search
 from nx_gradopt.maxcut.local_search import BreakoutSearch, cut_value, descend, gains
 
 from .. import oracles
@@ -95,6 +96,30 @@ def test_gain_buckets_hold_every_node_under_its_gain_through_a_search(seed):
         assert np.array_equal(bucket, fresh.astype(int) + search.offset)
         assert bucket.max() <= top[0]
         assert search.best_cut == nx.cut_size(G, side(search.best_x), weight="weight")
+
+
+def test_bucket_choices_follow_the_rules_of_the_scans():
+    # The descent's move: the first node of the largest gain, if positive (as the scan of the
+    # improving list). The directed perturbation's: a node of the largest gain among the
+    # non-tabu ones, or among all above the aspiration threshold, drawn uniformly.
+    G = integer_signed_graph(150, 0.05, 9)
+    csr = csr_of(G)
+    search = BreakoutSearch(*csr, np.ones(150), seed=3, eps=1e-9)
+    rng = np.random.default_rng(9)
+    state = np.array([0, 0, 1, 12345], dtype=np.int64)
+    for _ in range(20):
+        search.run(200)
+        g = search.g
+        first = local_search._first_of_top_bucket(search.buckets, search.offset, 1e-9)
+        assert first == (int(np.argmax(g)) if g.max() > 1e-9 else -1)
+        tabu_until = rng.integers(0, 3, 150)  # tabu where > 1 at move 1
+        for threshold in (-np.inf, np.inf, 0.5):
+            allowed = (tabu_until <= 1) | (g > threshold)
+            top = g[allowed].max()
+            expected = set(np.flatnonzero(allowed & (g == top)).tolist())
+            drawn = {local_search._best_in_buckets(search.buckets, search.offset, tabu_until,
+                                                   1, threshold, state) for _ in range(2000)}
+            assert drawn == expected
 
 
 def test_integer_weights_take_the_buckets_and_reach_the_optimum():
