@@ -289,6 +289,7 @@ def test_without_a_time_limit_diminishing_returns_stop_the_search(monkeypatch):
     G = nx.gnm_random_graph(300, 1500, seed=1)
     monkeypatch.setattr(solver, "MIN_GAIN_PER_DOUBLING", 1.0)
     monkeypatch.setattr(solver, "STALL_MOVES_PER_NODE", 200)
+    monkeypatch.setattr(solver, "STALL_VISITS_PER_NODE", 0)
     monkeypatch.setattr(solver, "STALL_MOVES_PER_NODE_TIMED", 200)
     stall = 200 * len(G)
     untimed = nx.max_cut_sdp_result(G, seed=0, chains=1)
