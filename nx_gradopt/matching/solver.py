@@ -131,10 +131,10 @@ def quadratic_assignment(
         more iterations moved the QAPLIB gaps (ten starts, ten seeds) only from a mean of
         2.0% and a median of 0.9% to 1.9% and 0.8%, for a third more time.
     tol : float
-        A start stops when a step changes P by less than this, after P has moved at least
-        this far from its start: Frobenius norms over :math:`\sqrt n` (a permutation's
-        norm; SciPy's test) for FAQ, the step over the norm of P for GOAT, whose iterates
-        can stay diffuse for many steps.
+        A start stops when a step changes P by less than this: Frobenius norms over
+        :math:`\sqrt n` (a permutation's norm; SciPy's test) for FAQ; for GOAT, whose
+        iterates can stay diffuse for many steps, the step over the norm of P, once P has
+        moved at least this far from its start.
     time_limit : float, optional
         Seconds for the Frank–Wolfe iterations (all starts together, checked every
         iteration); when it runs out, every start is projected and polished as it stands and

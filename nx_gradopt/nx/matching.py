@@ -54,9 +54,9 @@ _GRAPH_MATCH_OPTIONS_DOC = """
     max_iter : int, optional (default=20)
         Frank–Wolfe iterations per start.
     tol : float, optional (default=0.03)
-        A start stops when a step moves P by less than this after P has moved at least
-        this far from its start (Frobenius norms over sqrt(n); for GOAT the step is
-        measured against the norm of P, whose iterates can stay diffuse).
+        A start stops when a step moves P by less than this (Frobenius norms over
+        sqrt(n), SciPy's test); for GOAT, whose iterates can stay diffuse, the step is
+        measured against the norm of P, once P has moved at least this far from its start.
     local_search : bool or None, optional (default=None)
         Polish each start's permutation by pairwise swaps (2-opt); None means on for graphs
         of at most 200 unseeded nodes (a pass costs O(n^3)).

@@ -2,6 +2,7 @@
 
 import csv
 import itertools
+import math
 import pathlib
 import time
 
@@ -19,7 +20,7 @@ from nx_gradopt.core.runtime import Runtime
 from nx_gradopt.matching import problem as problem_module
 from nx_gradopt.matching import quadratic_assignment
 from nx_gradopt.matching import solver as solver_module
-from nx_gradopt.matching.frank_wolfe import exact_step
+from nx_gradopt.matching.frank_wolfe import Ledger, exact_step
 from nx_gradopt.matching.solver import _starts
 from tests.oracles import brute_force_qap
 
@@ -89,6 +90,27 @@ def test_the_exact_step_beats_every_step_on_a_fine_grid(coefficients):
     best_on_grid = (b * grid + a * grid**2).max(axis=0)
     reached = b * alpha + a * alpha**2
     assert (reached >= best_on_grid - 1e-9 * (1 + np.abs(a) + np.abs(b))).all()
+
+
+@pytest.mark.parametrize("method", ["faq", "goat"])
+def test_a_short_first_step_stops_faq_as_scipys_test_does_but_not_goat(method):
+    # One start at its origin (nothing moved yet), a direction of squared norm m, and a
+    # slope and curvature whose exact step is 0.02: the step moves P by 0.02 < tol = 0.03
+    # (over sqrt(m)). SciPy's FAQ stops there (lipa80a, lipa90a); GOAT, whose first plans
+    # are diffuse, must first have moved tol from its start.
+    m = 9
+    book = Ledger(1, m, method, 0.03, math.inf, np.zeros(1))
+    slope, curvature = np.array([0.04]), np.array([-1.0])  # alpha = -b / 2a = 0.02
+    p_sq = p_r = np.full(1, float(m))  # P's norm that of a permutation, as for FAQ
+    alpha, leaving = book.step(slope, curvature, np.full(1, float(m)), np.zeros(1),
+                               np.zeros(1), p_sq, p_r, np.zeros(1, dtype=bool), None)
+    assert alpha[0] == pytest.approx(0.02)
+    assert leaving[0] == (method == "faq") == book.converged[0]
+    # Once moved tol from its start, GOAT stops at a short step too.
+    book = Ledger(1, m, method, 0.03, math.inf, np.zeros(1))
+    _, leaving = book.step(slope, curvature, np.full(1, float(m)), np.full(1, 0.05**2 * m),
+                           np.zeros(1), p_sq, p_r, np.zeros(1, dtype=bool), None)
+    assert leaving[0]
 
 
 def test_starts_are_the_barycenter_then_alternately_vertices_and_interior_points():
