@@ -16,11 +16,13 @@ def csr_of(G):
     return A.indptr.astype(np.int64), A.indices.astype(np.int64), A.data.astype(np.float64)
 
 
-def signed_graph(n, p, seed):
+def signed_graph(n, p, seed, *, integer=False):
+    """G(n, p) with weights uniform in [-2, 3), or integers -3..3 (which the search keeps
+    in gain buckets)."""
     G = nx.gnp_random_graph(n, p, seed=seed)
     rng = np.random.default_rng(seed)
     for u, v in G.edges():
-        G.edges[u, v]["weight"] = float(rng.uniform(-2, 3))
+        G.edges[u, v]["weight"] = float(rng.integers(-3, 4) if integer else rng.uniform(-2, 3))
     return G
 
 
@@ -69,17 +71,9 @@ def test_breakout_search_finds_the_optimum_and_repeats_with_a_seed():
     assert np.array_equal(*runs)
 
 
-def integer_signed_graph(n, p, seed):
-    G = nx.gnp_random_graph(n, p, seed=seed)
-    rng = np.random.default_rng(seed)
-    for u, v in G.edges():
-        G.edges[u, v]["weight"] = float(rng.integers(-3, 4))
-    return G
-
-
 @pytest.mark.parametrize("seed", range(6))
 def test_gain_buckets_hold_every_node_under_its_gain_through_a_search(seed):
-    G = integer_signed_graph(50, 0.12, seed)
+    G = signed_graph(50, 0.12, seed, integer=True)
     csr = csr_of(G)
     x = np.random.default_rng(seed).choice([-1.0, 1.0], 50)
     search = BreakoutSearch(*csr, x, seed=seed, eps=1e-9)
@@ -102,7 +96,7 @@ def test_bucket_choices_follow_the_rules_of_the_scans():
     # The descent's move: the first node of the largest gain, if positive (as the scan of the
     # improving list). The directed perturbation's: a node of the largest gain among the
     # non-tabu ones, or among all above the aspiration threshold, drawn uniformly.
-    G = integer_signed_graph(150, 0.05, 9)
+    G = signed_graph(150, 0.05, 9, integer=True)
     csr = csr_of(G)
     search = BreakoutSearch(*csr, np.ones(150), seed=3, eps=1e-9)
     rng = np.random.default_rng(9)
@@ -123,7 +117,7 @@ def test_bucket_choices_follow_the_rules_of_the_scans():
 
 
 def test_integer_weights_take_the_buckets_and_reach_the_optimum():
-    G = integer_signed_graph(14, 0.5, 3)
+    G = signed_graph(14, 0.5, 3, integer=True)
     csr = csr_of(G)
     search = BreakoutSearch(*csr, np.ones(14), seed=11, eps=1e-9)
     assert search.offset > 0
