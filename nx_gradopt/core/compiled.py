@@ -18,10 +18,13 @@ _told_no_cache = []  # the no-cache note, once per process
 _loaded = set()  # dispatchers warmed up: reading ``signatures`` costs 40 us a call
 
 
-def compiled(function):
-    """``numba.njit(cache=True, nogil=True)``, or without the cache where none can be written."""
+def compiled(function=None, **options):
+    """``numba.njit(cache=True, nogil=True, **options)``, or without the cache where none can
+    be written. As ``@compiled`` or ``@compiled(fastmath=...)``."""
+    if function is None:
+        return lambda function: compiled(function, **options)
     try:
-        return numba.njit(cache=True, nogil=True)(function)
+        return numba.njit(cache=True, nogil=True, **options)(function)
     except RuntimeError as error:
         if "cannot cache" not in str(error):
             raise
@@ -29,7 +32,7 @@ def compiled(function):
             _told_no_cache.append(True)
             logger.info("Numba finds no writable cache location (set NUMBA_CACHE_DIR to one): "
                         "the compiled searches are compiled again in every process.")
-        return numba.njit(nogil=True)(function)
+        return numba.njit(nogil=True, **options)(function)
 
 
 def load_once(dispatcher, what, warm_up):

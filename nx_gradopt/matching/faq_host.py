@@ -64,13 +64,14 @@ def faq_on_host(problem, start, *, sign, max_iter, tol, deadline=math.inf):
     R = np.empty_like(P)
     progress = Progress("Frank-Wolfe (faq)")
     try:
-        for _ in range(max_iter):
+        for iteration in range(1, max_iter + 1):
             score = product + product_t
             score *= sign
             if linear is not None:
                 score += linear
-            perms = np.stack([linear_sum_assignment(matrix, maximize=True)[1]
-                              for matrix in score])
+            perms = np.empty((len(score), m), dtype=np.int64)
+            for perm, matrix in zip(perms, score):
+                perm[:] = linear_sum_assignment(matrix, maximize=True)[1]
             slope, length_sq, away_sq, away_r = _direction(score, perms, P, origin, R).T
             curvature = sign * np.einsum("kij,kij->k", problem.apply(R), R, dtype=np.float64)
             alpha, leaving = book.step(slope, curvature, length_sq, away_sq, away_r,
@@ -82,8 +83,7 @@ def faq_on_host(problem, start, *, sign, max_iter, tol, deadline=math.inf):
             # n <= 30 instead of 11.
             product = problem.apply(P)
             product_t = product if problem.symmetric else problem.apply_transposed(P)
-            progress("iteration %d: %d of %d starts running", book.iterations.max(),
-                     len(book.ids), k)
+            progress("iteration %d: %d of %d starts running", iteration, len(book.ids), k)
             if leaving.all():
                 final[book.ids] = P
                 return book.outputs(torch.from_numpy(final),

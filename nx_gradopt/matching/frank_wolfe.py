@@ -50,19 +50,25 @@ def exact_step(a, b):
 
 
 @compiled
-def _step_rules(b, a, length_sq, away_sq, away_r, p_sq, p_r, goat, vertex, value, tol_sq, m):
-    """The exact steps and the stopping tests of :meth:`Ledger.step` (``value`` is advanced
-    in place); also the directions' values, f(Q) = f(P) + b + a.
+def _step_rules(b, a, length_sq, away_sq, away_r, p_sq, p_r, goat, vertex, value, tol_sq, m,
+                ids, perms, best_value, best_vertex, iterations, converged):
+    """The exact steps and the stopping tests of :meth:`Ledger.step`, with its bookkeeping
+    done in place: ``value`` advanced, the best vertex (f(Q) = f(P) + b + a) kept, the
+    iterations and convergence of the starts ``ids`` recorded.
 
-    Compiled: as whole-array NumPy operations on a few starts these cost 26 us an
-    iteration, a third of FAQ's iteration on a small problem on the host; here 3 us.
+    Compiled: as whole-array NumPy operations on a few starts the rules cost 26 us an
+    iteration, a third of FAQ's iteration on a small problem on the host. Compiled without
+    the bookkeeping, :meth:`Ledger.step` still took 19 us a call (esc16b), with it 6 us.
     """
     alpha = exact_step(a, b)
     done = np.empty(len(a), dtype=np.bool_)
-    vertex_value = np.empty(len(a))
     for s in range(len(a)):
         step = alpha[s]
-        vertex_value[s] = value[s] + b[s] + a[s]
+        start = ids[s]
+        vertex_value = value[s] + b[s] + a[s]
+        if vertex[s] and vertex_value > best_value[start]:
+            best_value[start] = vertex_value
+            best_vertex[start] = perms[s]
         value[s] += step * (b[s] + step * a[s])
         # The norms after the step, squared and expanded in its length.
         moved_sq = away_sq[s] + step * (2 * away_r[s] + step * length_sq[s])
@@ -71,7 +77,9 @@ def _step_rules(b, a, length_sq, away_sq, away_r, p_sq, p_r, goat, vertex, value
         # tol from its start (see frank_wolfe).
         short = step * step * length_sq[s] < tol_sq * size_sq
         done[s] = (short and (moved_sq >= tol_sq * m or not goat)) or (step == 0 and vertex[s])
-    return alpha, done, vertex_value
+        iterations[start] += 1
+        converged[start] = converged[start] or done[s]
+    return alpha, done
 
 
 class Ledger:
@@ -84,14 +92,15 @@ class Ledger:
 
     def __init__(self, k, m, method, tol, deadline, value):
         self.goat, self.tol_sq, self.m = method == "goat", float(tol) ** 2, m
-        self.deadlines = np.broadcast_to(np.asarray(deadline, dtype=float), (k,))
+        self.deadlines = np.full(k, deadline, dtype=float)  # one, or one per start
         self.timed = bool(np.isfinite(self.deadlines).any())
         self.expired = np.zeros(k, dtype=bool)
         self.ids = np.arange(k)
         self.value = np.array(value, dtype=np.float64)
         self.iterations = np.zeros(k, dtype=np.int64)
         self.converged = np.zeros(k, dtype=bool)
-        self.best_vertex = np.tile(np.arange(m), (k, 1))
+        self.best_vertex = np.empty((k, m), dtype=np.int64)
+        self.best_vertex[:] = np.arange(m)
         self.best_value = np.full(k, -np.inf)
 
     def step(self, b, a, length_sq, away_sq, away_r, p_sq, p_r, vertex, perms):
@@ -103,22 +112,16 @@ class Ledger:
         (read by GOAT only: None for FAQ). ``perms`` are the directions' permutations where
         ``vertex``. The scalars are float64 NumPy arrays.
         """
-        ids = self.ids
         if p_sq is None:
             p_sq = p_r = length_sq  # unread
-        alpha, done, vertex_value = _step_rules(
+        alpha, done = _step_rules(
             b, a, length_sq, away_sq, away_r, p_sq, p_r, self.goat, vertex, self.value,
-            self.tol_sq, self.m,
+            self.tol_sq, self.m, self.ids, perms, self.best_value, self.best_vertex,
+            self.iterations, self.converged,
         )
-        better = vertex & (vertex_value > self.best_value[ids])
-        if better.any():
-            self.best_value[ids[better]] = vertex_value[better]
-            self.best_vertex[ids[better]] = perms[better]
-        self.iterations[ids] += 1
-        self.converged[ids[done]] = True
         if not self.timed:
             return alpha, done
-        self.expired = ~done & (time.perf_counter() > self.deadlines[ids])
+        self.expired = ~done & (time.perf_counter() > self.deadlines[self.ids])
         return alpha, done | self.expired
 
     def drop(self, leaving):
@@ -261,8 +264,9 @@ def _float64(tensor):
 def load_compiled():
     """Load (or compile, the first time after installing) the step rules, saying so at INFO."""
     def warm_up():
-        one, no = np.ones(1), np.zeros(1, dtype=bool)
-        _step_rules(one, one, one, one, one, one, one, False, no, one.copy(), 1.0, 1)
+        one, no, first = np.ones(1), np.zeros(1, dtype=bool), np.zeros(1, dtype=np.int64)
+        _step_rules(one, one, one, one, one, one, one, False, no, one.copy(), 1.0, 1, first,
+                    first[:, None], one.copy(), first[:, None].copy(), first.copy(), no.copy())
 
     load_once(_step_rules, "Frank-Wolfe step rules", warm_up)
 

@@ -102,14 +102,15 @@ def test_a_short_first_step_stops_faq_as_scipys_test_does_but_not_goat(method):
     book = Ledger(1, m, method, 0.03, math.inf, np.zeros(1))
     slope, curvature = np.array([0.04]), np.array([-1.0])  # alpha = -b / 2a = 0.02
     p_sq = p_r = np.full(1, float(m))  # P's norm that of a permutation, as for FAQ
+    no_vertex, unread = np.zeros(1, dtype=bool), np.zeros((1, m), dtype=np.int64)
     alpha, leaving = book.step(slope, curvature, np.full(1, float(m)), np.zeros(1),
-                               np.zeros(1), p_sq, p_r, np.zeros(1, dtype=bool), None)
+                               np.zeros(1), p_sq, p_r, no_vertex, unread)
     assert alpha[0] == pytest.approx(0.02)
     assert leaving[0] == (method == "faq") == book.converged[0]
     # Once moved tol from its start, GOAT stops at a short step too.
     book = Ledger(1, m, method, 0.03, math.inf, np.zeros(1))
     _, leaving = book.step(slope, curvature, np.full(1, float(m)), np.full(1, 0.05**2 * m),
-                           np.zeros(1), p_sq, p_r, np.zeros(1, dtype=bool), None)
+                           np.zeros(1), p_sq, p_r, no_vertex, unread)
     assert leaving[0]
 
 
