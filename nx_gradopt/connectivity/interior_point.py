@@ -219,10 +219,17 @@ class _Iterate:
         return matrix[u, u] + matrix[v, v] - matrix[u, v] - matrix[v, u]
 
     def _edge_gram(self, matrix):
-        """(m, m): (e_u - e_v)^T A (e_u' - e_v') over pairs of free edges."""
+        """(m, m): (e_u - e_v)^T A (e_u' - e_v') over pairs of free edges, A symmetric.
+
+        Both gathers take rows: gathering the columns of the (m, n) edge rows took 350 us at
+        m = 254 (a strided gather), their transpose's rows 20 us. Whole solves at default
+        settings: Les Miserables 0.12 -> 0.10 s, US airports (500 nodes, 2 980 edges)
+        25.5 -> 15.6 s, C. elegans neural (279, 2 287) 13.9 -> 8.9 s.
+        """
         u, v = self.u_free, self.v_free
         rows = matrix.index_select(0, u) - matrix.index_select(0, v)
-        return rows.index_select(1, u) - rows.index_select(1, v)
+        columns = rows.T.contiguous()  # (n, m); by symmetry, the gram's rows are its rows too
+        return columns.index_select(0, u) - columns.index_select(0, v)
 
     def _room(self):
         """c - w on the free edges; 1 where uncapped (keeps divisions finite, u = 0 there)."""
