@@ -1,3 +1,5 @@
+import gc
+
 import networkx as nx
 import numpy as np
 import pytest
@@ -140,3 +142,29 @@ def test_a_conversion_that_preserved_everything_serves_any_attribute():
     nx.optimize_algebraic_connectivity(G, 4.0, backend="gradopt")  # caches preserve-all
     with nx.config(backend_priority={"algos": ["gradopt"]}):
         assert nx.algebraic_connectivity(G) == pytest.approx(2.0)
+
+
+class EdgeReadProbe(nx.Graph):
+    """A graph that notes whether the garbage collector runs while its edges are read."""
+
+    collector_enabled = []
+
+    @property
+    def edges(self):
+        self.collector_enabled.append(gc.isenabled())
+        return nx.reportviews.EdgeView(self)
+
+
+@pytest.mark.parametrize("user_disabled", [False, True])
+def test_conversion_pauses_the_garbage_collector_and_restores_the_users_setting(user_disabled):
+    G = EdgeReadProbe(nx.path_graph(4))
+    G.collector_enabled.clear()
+    if user_disabled:
+        gc.disable()
+    try:
+        tg = from_networkx(G, weight="weight")
+        assert G.collector_enabled == [False]
+        assert gc.isenabled() is not user_disabled
+    finally:
+        gc.enable()
+    np.testing.assert_array_equal(as_scipy(tg), nx.to_numpy_array(nx.path_graph(4)))

@@ -3,6 +3,7 @@ one) or a ValueError/TypeError from our code naming the argument and the value; 
 leaves process-global state changed."""
 
 import decimal
+import gc
 import itertools
 import os
 import subprocess
@@ -190,6 +191,7 @@ def global_state():
         torch.get_num_threads(),
         torch.random.get_rng_state(),
         np.random.get_state()[1].copy(),
+        gc.isenabled(),
     )
 
 
@@ -220,3 +222,4 @@ def test_no_global_state_changes_also_with_concurrent_calls():
     assert after[2] == before[2]  # torch threads
     assert torch.equal(after[3], before[3])  # torch's global RNG
     assert np.array_equal(after[4], before[4])  # NumPy's global RNG (seeds were given)
+    assert after[5] == before[5]  # the garbage collector (paused while graphs are read)

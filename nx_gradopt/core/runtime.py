@@ -5,6 +5,7 @@ and passes it to the kernel; kernels never pick a device or a seed themselves.
 """
 
 import contextlib
+import gc
 import numbers
 import random
 import threading
@@ -148,3 +149,37 @@ def single_threaded_blas():
             if _blas_users == 0:
                 _blas_limiter.restore_original_limits()
                 _blas_limiter = None
+
+
+_collector_lock = threading.Lock()
+_collector_users = 0
+_collector_was_enabled = False
+
+
+@contextlib.contextmanager
+def garbage_collection_paused():
+    """A context in which Python's cyclic garbage collector does not run.
+
+    Reading a graph's edges allocates a tuple per edge: a young-generation collection every
+    700 of them, and every hundredth a full one, which walks the whole heap (the graph's
+    attribute dicts, torch's modules). Measured on ``from_networkx``: gnm(10^5, 10^6) took
+    3.1-3.7 s and 1.0 s paused, gnm(2 * 10^4, 2 * 10^5) 0.42-0.52 s and 0.17 s. Nothing is
+    lost: cycles made meanwhile are collected afterwards.
+
+    Process-wide like :func:`single_threaded_blas`, and shared the same way: the first to
+    enter pauses the collector, the last to leave restores what the first found (a collector
+    the user disabled stays disabled).
+    """
+    global _collector_users, _collector_was_enabled
+    with _collector_lock:
+        if _collector_users == 0:
+            _collector_was_enabled = gc.isenabled()
+            gc.disable()
+        _collector_users += 1
+    try:
+        yield
+    finally:
+        with _collector_lock:
+            _collector_users -= 1
+            if _collector_users == 0 and _collector_was_enabled:
+                gc.enable()
