@@ -116,12 +116,47 @@ class Runtime:
         return cls(resolve_device(device), resolve_dtype(dtype), torch_generator(seed))
 
 
-_blas_lock = threading.Lock()
-_blas_users = 0
-_blas_limiter = None
+class _SharedSetting:
+    """A process-wide setting shared by concurrent calls: the first to enter applies it
+    (``apply()`` returns the function that undoes it), the last to leave undoes it. Each
+    call applying and undoing its own would restore a setting another call still relies on,
+    or leave one in force."""
+
+    def __init__(self, apply):
+        self._apply, self._undo, self._users, self._lock = apply, None, 0, threading.Lock()
+
+    @contextlib.contextmanager
+    def __call__(self):
+        with self._lock:
+            if self._users == 0:
+                self._undo = self._apply()
+            self._users += 1
+        try:
+            yield
+        finally:
+            with self._lock:
+                self._users -= 1
+                if self._users == 0:
+                    self._undo()
+                    self._undo = None
 
 
-@contextlib.contextmanager
+def _one_blas_thread():
+    from threadpoolctl import threadpool_limits
+
+    return threadpool_limits(limits=1, user_api="blas").restore_original_limits
+
+
+def _collector_off():
+    enabled = gc.isenabled()
+    gc.disable()
+    return gc.enable if enabled else lambda: None
+
+
+_single_threaded_blas = _SharedSetting(_one_blas_thread)
+_garbage_collection_paused = _SharedSetting(_collector_off)
+
+
 def single_threaded_blas():
     """A context in which NumPy's and SciPy's OpenBLAS run one thread each.
 
@@ -134,29 +169,9 @@ def single_threaded_blas():
     first to enter sets it, the last to leave restores the original. Nested per-call
     ``threadpool_limits`` would each save the other's limit and leave one in force.
     """
-    global _blas_users, _blas_limiter
-    from threadpoolctl import threadpool_limits
-
-    with _blas_lock:
-        if _blas_users == 0:
-            _blas_limiter = threadpool_limits(limits=1, user_api="blas")
-        _blas_users += 1
-    try:
-        yield
-    finally:
-        with _blas_lock:
-            _blas_users -= 1
-            if _blas_users == 0:
-                _blas_limiter.restore_original_limits()
-                _blas_limiter = None
+    return _single_threaded_blas()
 
 
-_collector_lock = threading.Lock()
-_collector_users = 0
-_collector_was_enabled = False
-
-
-@contextlib.contextmanager
 def garbage_collection_paused():
     """A context in which Python's cyclic garbage collector does not run.
 
@@ -170,16 +185,4 @@ def garbage_collection_paused():
     enter pauses the collector, the last to leave restores what the first found (a collector
     the user disabled stays disabled).
     """
-    global _collector_users, _collector_was_enabled
-    with _collector_lock:
-        if _collector_users == 0:
-            _collector_was_enabled = gc.isenabled()
-            gc.disable()
-        _collector_users += 1
-    try:
-        yield
-    finally:
-        with _collector_lock:
-            _collector_users -= 1
-            if _collector_users == 0 and _collector_was_enabled:
-                gc.enable()
+    return _garbage_collection_paused()
