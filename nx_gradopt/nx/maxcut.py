@@ -36,8 +36,8 @@ _MAX_CUT_OPTIONS_DOC = r"""
         reaches the certified bound (then the cut is a maximum cut; for integer weights,
         the bound's floor), or when every chain has stagnated: gone ``max(200, 12 000 /
         d) n`` moves for mean degree d (``10 000 n`` with a time limit), and as many moves as
-        it took to find its best cut, without finding a better one. Without a time limit a chain also stops when
-        doubling its moves gained less than 0.2% of its cut.
+        it took to find its best cut, without finding a better one. Without a time limit a
+        chain also stops when doubling its moves gained less than 0.2% of its cut.
     max_moves : int or None, optional (default=None)
         The most local-search moves per chain. None: no cap.
     certificate : {"auto", "factorisation", "randomized"}, optional (default="auto")
