@@ -1,6 +1,6 @@
 """Batches of problems: serial, local processes and a 2-worker Dask LocalCluster give the same
 answers as one call at a time; seeds follow the position; errors stay with their item; a
-killed worker loses nothing; two workers on two cores do not slow each other down."""
+killed worker loses nothing; two workers of one thread each run two problems side by side."""
 
 import logging
 import os
@@ -321,23 +321,33 @@ def test_a_killed_worker_loses_nothing(client, tmp_path):
     assert [value for value, _ in results] == [value for value, _ in expected]  # ...and it reran
 
 
-def test_two_workers_each_with_one_problem_take_about_the_time_of_one(client):
-    """No oversubscription: with the host's two cores shared out, two problems run side by
-    side in about the time of one (measured: 1.66 s and 1.80 s)."""
-    G = nx.gnp_random_graph(400, 0.05, seed=0)
-    H = nx.gnp_random_graph(400, 0.05, seed=1)
-    problem = Problem(G, H, max_iter=40, tol=0.0, local_search=False)
-    # Both workers up (the killed-worker test's replacement may still be starting: a CI run
-    # timed its cold start, 2.2 s against 1.3 s) and warm.
+def rendezvous(directory, name, G, H):
+    """Marks its arrival, waits (up to a minute) for the other task's, then aligns: it
+    reports whether the two ran side by side, in which process and on how many threads."""
+    import torch
+
+    directory = pathlib.Path(directory)
+    (directory / name).write_text(str(os.getpid()))
+    deadline = time.monotonic() + 60
+    while len(list(directory.iterdir())) < 2 and time.monotonic() < deadline:
+        time.sleep(0.01)
+    met = len(list(directory.iterdir())) == 2
+    nx.graph_match(G, H, max_iter=5, seed=0)
+    return met, os.getpid(), torch.get_num_threads()
+
+
+def test_two_problems_run_side_by_side_on_two_workers_of_one_thread_each(client, tmp_path):
+    """No serialisation and no oversubscription, checked by what happened rather than by a wall
+    time ratio (that one belongs to benchmarks/bench_batch.py: a CI run on a shared machine
+    timed 1.73 s for one problem and 2.84 s for two)."""
+    G, H = pairs(1)[0]
     client.wait_for_workers(2, timeout=120)
-    solve_many(nx.graph_match, [problem] * 4, seed=0, client=client)
-    start = time.perf_counter()
-    solve_many(nx.graph_match, [problem], seed=0, client=client)
-    one = time.perf_counter() - start
-    start = time.perf_counter()
-    solve_many(nx.graph_match, [problem] * 2, seed=0, client=client)
-    two = time.perf_counter() - start
-    assert two < 1.5 * one, (one, two)
+    results = solve_many(rendezvous, [(str(tmp_path), "a", G, H), (str(tmp_path), "b", G, H)],
+                         client=client)
+    cores = len(os.sched_getaffinity(0))
+    assert [met for met, _, _ in results] == [True, True]
+    assert results[0][1] != results[1][1]  # two worker processes
+    assert [threads for _, _, threads in results] == [max(1, cores // 2)] * 2
 
 
 def test_problems_and_errors_pickle():
