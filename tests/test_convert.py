@@ -48,6 +48,28 @@ def test_matches_networkx_sparse_array(cls):
         assert float(tg.values("weight")[entry]) == 1.5
 
 
+def reordered():
+    """A graph whose adjacency lists its nodes in another order than the graph does."""
+    G = sample(nx.Graph)
+    G._adj = dict(reversed(list(G._adj.items())))
+    return G
+
+
+@pytest.mark.parametrize("view", [
+    lambda: sample(nx.Graph).subgraph(["a", 3]),
+    lambda: sample(nx.DiGraph).subgraph(["a", 3]),
+    lambda: sample(nx.Graph).edge_subgraph([("a", ("t", 1)), (3, 3)]),
+    lambda: nx.restricted_view(sample(nx.Graph), [], [(3, "a")]),
+    lambda: sample(nx.DiGraph).reverse(copy=False),
+    reordered,
+])
+def test_views_and_adjacency_order_match_networkx_sparse_array(view):
+    G = view()
+    tg = from_networkx(G, weight="weight")
+    assert tg.nodes == list(G)
+    np.testing.assert_array_equal(as_scipy(tg), nx.to_scipy_sparse_array(G).toarray())
+
+
 @given(weighted_graphs(min_nodes=1, max_nodes=12, negative=True))
 def test_round_trip(G):
     tg = from_networkx(G, weight="weight")
@@ -144,26 +166,29 @@ def test_a_conversion_that_preserved_everything_serves_any_attribute():
         assert nx.algebraic_connectivity(G) == pytest.approx(2.0)
 
 
-class EdgeReadProbe(nx.Graph):
-    """A graph that notes whether the garbage collector runs while its edges are read."""
+class ProbedAdjacency(dict):
+    """An adjacency that notes whether the garbage collector runs while it is read."""
 
     collector_enabled = []
 
-    @property
-    def edges(self):
+    def __getitem__(self, node):
         self.collector_enabled.append(gc.isenabled())
-        return nx.reportviews.EdgeView(self)
+        return super().__getitem__(node)
+
+
+class EdgeReadProbe(nx.Graph):
+    adjlist_outer_dict_factory = ProbedAdjacency
 
 
 @pytest.mark.parametrize("user_disabled", [False, True])
 def test_conversion_pauses_the_garbage_collector_and_restores_the_users_setting(user_disabled):
     G = EdgeReadProbe(nx.path_graph(4))
-    G.collector_enabled.clear()
+    ProbedAdjacency.collector_enabled.clear()
     if user_disabled:
         gc.disable()
     try:
         tg = from_networkx(G, weight="weight")
-        assert G.collector_enabled == [False]
+        assert ProbedAdjacency.collector_enabled == [False] * 4  # each node's neighbours
         assert gc.isenabled() is not user_disabled
     finally:
         gc.enable()
