@@ -91,6 +91,10 @@ def test_core_never_imports_networkx():
             assert not any(name.split(".")[0] == "networkx" for name in names), path
 
 
+def largest_component(G):
+    return G.subgraph(max(nx.connected_components(G), key=len))
+
+
 @pytest.mark.parametrize(("graph", "expected"), [
     (lambda: nx.random_regular_graph(4, 1500, seed=1), "lanczos"),
     (lambda: nx.connected_watts_strogatz_graph(1500, 6, 0.1, seed=1), "lanczos"),
@@ -102,14 +106,23 @@ def test_core_never_imports_networkx():
     (lambda: nx.barabasi_albert_graph(1500, 3, seed=1), "lobpcg"),
     (lambda: nx.powerlaw_cluster_graph(1500, 3, 0.5, seed=1), "lobpcg"),
     (lambda: nx.barabasi_albert_graph(900, 3, seed=1), "lanczos"),
+    # Homogeneous with varied degrees (a random graph, a block model): LOBPCG from
+    # VARIED_LOBPCG_MIN_NODES (here lowered to 1000) up, where Jacobi preconditioning pays.
+    (lambda: largest_component(nx.fast_gnp_random_graph(1500, 10 / 1500, seed=1)), "lobpcg"),
+    (lambda: largest_component(nx.stochastic_block_model(
+        [300] * 5, [[40 / 1500 if i == j else 2 / 1500 for j in range(5)] for i in range(5)],
+        seed=1)), "lobpcg"),
+    (lambda: largest_component(nx.fast_gnp_random_graph(900, 10 / 900, seed=1)), "lanczos"),
 ])
 def test_auto_takes_lanczos_where_a_sparse_lu_would_fill_in(graph, expected, monkeypatch):
-    """Homogeneous small-world graphs go to Lanczos on L, heavy-tailed ones without a
-    periphery to LOBPCG, the rest to shift-invert; the answer is the dense one either way."""
+    """Nearly regular small-world graphs go to Lanczos on L, heavy-tailed ones without a
+    periphery and homogeneous ones with varied degrees to LOBPCG, the rest to shift-invert;
+    the answer is the dense one either way."""
     from nx_gradopt.core import eigensolvers
     from nx_gradopt.core.eigensolvers import choose_method
 
     monkeypatch.setattr(eigensolvers, "CORELESS_LOBPCG_MIN_NODES", 1000)
+    monkeypatch.setattr(eigensolvers, "VARIED_LOBPCG_MIN_NODES", 1000)
 
     G = nx.convert_node_labels_to_integers(graph())
     L = torch.as_tensor(nx.laplacian_matrix(G).toarray(), dtype=torch.float64).to_sparse_csr()
