@@ -60,7 +60,8 @@ def _adjacency_entries(G, nodes, index, edge_attrs, integral):
     """(sources, targets, columns) of a graph that is not a multigraph, read from its
     adjacency: an undirected edge once from each end (a self-loop once), as the entries of
     its matrix. The loops run in C (``chain``, ``map``), where an edge view yields a tuple
-    per edge from Python: from_networkx of G(10^5, 10/n) took 1.1 s through the edge view."""
+    per edge from Python: unweighted, from_networkx of G(10^5, 10/n) took 0.39 s through the
+    edge view, 0.20 s here."""
     adjacency = G._adj  # NetworkX's own code reads it; views of a graph have one as well
     neighbourhoods = list(map(adjacency.__getitem__, nodes))
     degrees = np.fromiter(map(len, neighbourhoods), dtype=np.int64, count=len(nodes))
@@ -77,7 +78,7 @@ def _adjacency_entries(G, nodes, index, edge_attrs, integral):
         values = list(map(methodcaller("get", attribute, attr_default),
                           chain.from_iterable(map(methodcaller("values"), neighbourhoods))))
         # The edges' ends are only read to name a bad value.
-        heads = (u for u, neighbours in zip(nodes, neighbourhoods) for _ in neighbours)
+        heads = (u for u, adjacent in zip(nodes, neighbourhoods) for _ in adjacent)
         columns[attribute] = numeric_column(values, attribute, heads,
                                             chain.from_iterable(neighbourhoods), integral)
     return sources, targets, columns
@@ -99,10 +100,11 @@ def _from_networkx(G, edge_attrs, weight, default, preserve_edge_attrs, preserve
     # walking every edge (a second pass: a third of the conversion of a 190-edge graph).
     dicts = None
     integral = set()
-    both_directions = False  # whether sources/targets hold an undirected edge both ways
-    if not (G.is_multigraph() or preserve_edge_attrs or len(edge_attrs) > 1):
+    # Read from the adjacency, sources/targets are the matrix's entries already (an
+    # undirected edge both ways); from the edge view, an undirected edge is mirrored below.
+    from_adjacency = not (G.is_multigraph() or preserve_edge_attrs or len(edge_attrs) > 1)
+    if from_adjacency:
         sources, targets, columns = _adjacency_entries(G, nodes, index, edge_attrs, integral)
-        both_directions = True
     elif preserve_edge_attrs or len(edge_attrs) > 1:
         triples = list(iter(G.edges(data=True)))
         heads, tails, dicts = zip(*triples) if triples else ((), (), ())
@@ -126,7 +128,7 @@ def _from_networkx(G, edge_attrs, weight, default, preserve_edge_attrs, preserve
         pairs = list(iter(G.edges()))
         heads, tails = zip(*pairs) if pairs else ((), ())
         columns = {}
-    if not both_directions:
+    if not from_adjacency:
         sources = np.fromiter(map(index.__getitem__, heads), dtype=np.int64, count=len(heads))
         targets = np.fromiter(map(index.__getitem__, tails), dtype=np.int64, count=len(tails))
     edge_data = None
@@ -136,7 +138,7 @@ def _from_networkx(G, edge_attrs, weight, default, preserve_edge_attrs, preserve
         ]
     if G.is_multigraph():
         columns[_COUNT] = np.ones(len(heads))
-    if not (G.is_directed() or both_directions):
+    if not (G.is_directed() or from_adjacency):
         mirrored = sources != targets
         sources, targets = (
             np.concatenate([sources, targets[mirrored]]),

@@ -74,16 +74,16 @@ CORELESS_LOBPCG_MIN_NODES = 3000
 # 10^5 2.0 / 1.1 s; G(n, 20/n) (0.22) 10^5 2.0 / 1.5 s; a 5-block model (0.32) 10^4 0.16 /
 # 0.20 s, 5 * 10^4 2.2 / 0.95 s; Watts-Strogatz (n, 6, 0.1) 2 * 10^4 0.54 / 1.3 s, 10^5
 # 3.9 / 3.7 s; random 4-regular 2 * 10^4 0.84 / 1.7 s, 10^5 4.3 / 5.0 s.
+JACOBI_SPREAD = 0.2
+VARIED_LOBPCG_MIN_NODES = 20000
 # ARPACK's Lanczos vectors (its ncv), more on large graphs, whose spectra are denser at the
 # bottom: fewer restarts then outweigh the longer orthogonalisations. algebraic_connectivity,
 # ncv 20 / 60, best of three: Watts-Strogatz (n, 6, 0.1) 5 * 10^4 0.90 / 1.14-1.17 s,
 # 10^5 3.9-5.3 / 2.9-3.5 s; random 4-regular 5 * 10^4 1.86-1.92 / 1.64-1.77 s, 10^5 4.8-5.6 /
-# 3.8-4.2 s; at 10^4 and below 60 was up to 3x slower.
+# 3.8-4.2 s; at 10^4 and below 60 was up to 3.5x slower (random 4-regular, 2000 nodes).
 LANCZOS_VECTORS = 20
 LARGE_LANCZOS_VECTORS = 60
 LARGE_LANCZOS_MIN_NODES = 80000
-JACOBI_SPREAD = 0.2
-VARIED_LOBPCG_MIN_NODES = 20000
 
 
 @dataclass(frozen=True)
