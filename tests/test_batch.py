@@ -1,6 +1,6 @@
 """Batches of problems: serial, local processes and a 2-worker Dask LocalCluster give the same
 answers as one call at a time; seeds follow the position; errors stay with their item; a
-killed worker loses nothing; two workers of one thread each run two problems side by side."""
+killed worker loses nothing; two workers sharing the cores run two problems side by side."""
 
 import logging
 import os
@@ -336,7 +336,7 @@ def rendezvous(directory, name, G, H):
     return met, os.getpid(), torch.get_num_threads()
 
 
-def test_two_problems_run_side_by_side_on_two_workers_of_one_thread_each(client, tmp_path):
+def test_two_problems_run_side_by_side_on_two_workers_sharing_the_cores(client, tmp_path):
     """No serialisation and no oversubscription, checked by what happened rather than by a wall
     time ratio (that one belongs to benchmarks/bench_batch.py: a CI run on a shared machine
     timed 1.73 s for one problem and 2.84 s for two)."""
@@ -347,6 +347,7 @@ def test_two_problems_run_side_by_side_on_two_workers_of_one_thread_each(client,
     cores = len(os.sched_getaffinity(0))
     assert [met for met, _, _ in results] == [True, True]
     assert results[0][1] != results[1][1]  # two worker processes
+    # The host's cores shared out between them: one thread each on CI's two cores.
     assert [threads for _, _, threads in results] == [max(1, cores // 2)] * 2
 
 
