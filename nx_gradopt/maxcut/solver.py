@@ -2,9 +2,7 @@
 
 import math
 import os
-import threading
 import time
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -14,33 +12,31 @@ from ..core.progress import Progress
 from ..core.results import INTERRUPTED, OptimizationResult
 from ..core.sparse import scipy_to_torch_csr
 from . import certificate
-from .local_search import (
-    BreakoutSearch, cut_value, descend, gains, load_compiled, symmetric_csr,
-)
+from .local_search import cut_value, descend, gains, load_compiled, symmetric_csr
+from .memetic import Stagnation, memetic_search
 from .oblique import ObliqueLBFGS, add_rank, random_point
 from .rounding import hyperplane_cuts
 
-# Hyperplanes drawn per rounding; the best few start the local search.
+# Hyperplanes drawn per rounding: the search's fresh starts, best first.
 HYPERPLANES = 256
-STARTS = 8
-# The search stops when a chain has gone this many moves per node without improving its best
-# cut, and at least as many moves as it took to find that cut (the stretch doubles with the
-# search: a long search that still improves is not cut short). See _breakout_searches. With a
-# time limit the user has said how long a cut is worth waiting for, so the stretch is longer:
-# on G11 with time_limit=9.5, 2 000 n stopped at 562 after 2.4 s and 5 000 n at 562 (seed 1)
-# where 10 000 n found the best known 564 with seeds 0 and 1 (stopping at 8.4 and 9.5 s).
-STALL_MOVES_PER_NODE = 200
-STALL_MOVES_PER_NODE_TIMED = 10_000
-# Without a time limit the stretch is also at least this many neighbour visits per node (a
-# move visits the node's neighbours), so that sparse graphs, whose moves are cheap, search
-# about as long as dense ones: 3 000 n moves on the 4-regular tori G11-G13, 250 n on G1
-# (degree 48). On G1-G21 (seeds 0 and 1) 200 n left G11 and G13 at 0.9929 and 0.9931 of the
-# best known; 3 000 n reached 1.0000 and 0.9966-1.0000 in 2.2-3.9 s a call.
-STALL_VISITS_PER_NODE = 12_000
-# Without a time limit a search that keeps improving a little (G56, 5 000 nodes: still going
-# after 5 minutes) also stops once a doubling of its moves gains less than this share of the
-# cut. On G56: 1e-3 stopped at 0.9935 of the best known after 123 s, 2e-3 at 0.9933 after
-# 17 s, 3e-3 at 0.9888 after 6 s; the 800-node Gset runs stop on stagnation first.
+# Each breakout run (see memetic.py) ends after this many neighbour visits per node (a move
+# visits the node's neighbours) without improving its best cut: 100 n moves on G18 (degree
+# 12), 25 n on G1 (degree 48), 300 n on the tori G11-G13 (degree 4). With a time limit, also
+# not before as many moves as it took to find that cut: the clock bounds the runs, and on
+# the large tori long runs do better (G62, G72, time_limit=30: 0.9947 and 0.9926 of the best
+# known, against 0.9926 and 0.9920 without). Measured single-threaded on G18 and G19, seeds
+# 0-5, the median moves until 0.995 of the best known: runs of 200 n moves 7 000 n and
+# 5 300 n, 100 n 4 500 n and 2 100 n, 50 n 6 300 n (one seed short) and 1 900 n. G1 reached
+# its best known within the first run of 25 n moves.
+RUN_STALL_VISITS_PER_NODE = 1_200
+# The search stops after this many runs without a better cut. Single-threaded on G18-G21,
+# seeds 0-3, 32 runs reached 0.995 of the best known on all 16, 16 runs on 14. With a time
+# limit the user has said how long a cut is worth waiting for, so the stretch is longer.
+STALL_RUNS = 32
+STALL_RUNS_TIMED = 320
+# Without a time limit a search that keeps improving a little also stops once a doubling of
+# its runs gains less than this share of the cut (G56, 5 000 nodes, kept finding small gains
+# for over 5 minutes without such a rule).
 MIN_GAIN_PER_DOUBLING = 2e-3
 # From this many Burer–Monteiro iterations on, a failed factorisation check also estimates
 # λ_min(S), and the factor gains up to RANK_STEP columns when it stops halving (see
@@ -49,11 +45,6 @@ RANK_CHECKS_FROM = 150
 RANK_STEP = 4
 # With a time limit, the SDP phase may use at most this share of it.
 SDP_TIME_SHARE = 0.6
-# Breakout search runs in slices between clock checks (time limit, stop, Ctrl-C) of about this
-# many node visits: a directed perturbation move scans all n gains, so a slice of a fixed move
-# count took 0.4 s at 20 000 nodes.
-SLICE_WORK = 10_000_000
-SLICE_MIN_MOVES = 200
 
 
 # What can prove a bound: a Cholesky (or LDLᵀ) factorisation with Rump's rounding margin;
@@ -109,7 +100,7 @@ def default_rank(n, *, expander=False):
 
 
 def default_chains():
-    """One search chain per available core, at most 8."""
+    """One search thread per available core, at most 8."""
     try:
         cores = len(os.sched_getaffinity(0))
     except AttributeError:  # not on Linux
@@ -280,81 +271,11 @@ def _iterate_and_certify(
         next_check = int(growth * optimizer.iterations) + 1
 
 
-def _rounded_starts(Y, adjacency, csr, total_weight, eps, generator):
-    """The best hyperplane roundings of Y, each brought to a 1-flip optimum, distinct, best
-    first."""
+def _roundings(Y, adjacency, total_weight, generator):
+    """HYPERPLANES hyperplane roundings of Y as rows of spins (float64, CPU), best cut first."""
     spins, cuts = hyperplane_cuts(Y, adjacency, total_weight, HYPERPLANES, generator=generator)
-    starts = {}
-    for column in torch.argsort(cuts.cpu(), descending=True)[:STARTS].tolist():
-        x = spins[:, column].to("cpu", torch.float64).numpy().copy()
-        descend(*csr, x, gains(*csr, x), eps)
-        x *= x[0]  # x and -x are the same cut
-        starts.setdefault(x.tobytes(), (cut_value(*csr, x), x))
-    return [x for _, x in sorted(starts.values(), key=lambda item: -item[0])]
-
-
-def _untimed_stall(csr, n):
-    """Moves per node without a better cut after which a chain stops, with no time limit."""
-    mean_degree = max(len(csr[1]) / max(n, 1), 1.0)
-    return max(STALL_MOVES_PER_NODE, round(STALL_VISITS_PER_NODE / mean_degree))
-
-
-def _breakout_searches(
-    csr, starts, chains, budget, deadline, eps, generator, *, optimum, stall_per_node,
-    progress, min_gain=0.0,
-):
-    """One breakout search per chain from the best starts (cycled), run in parallel threads
-    (the compiled loops release the GIL).
-
-    A chain stops after ``budget`` moves, at ``deadline``, when it stagnates (no better cut
-    for ``max(stall_per_node * n, moves until its best cut)`` moves; its own move count
-    decides, so a seed repeats), or when any chain reaches ``optimum`` (a cut proven maximum
-    by the certified bound). Ctrl-C stops every chain at the end of its slice and is not
-    re-raised: the caller returns the best cut. Returns (searches, interrupted).
-    """
-    n = len(starts[0])
-    seeds = torch.randint(0, 2**62, (chains,), generator=generator).tolist()
-    searches = [
-        BreakoutSearch(*csr, starts[k % len(starts)], seed=seeds[k], eps=eps)
-        for k in range(chains)
-    ]
-    stop = threading.Event()
-    stall = stall_per_node * n
-    # At most a quarter of the stall between checks, so a stop overshoots the rule by little.
-    slice_moves = max(SLICE_MIN_MOVES, min(SLICE_WORK // max(n, 1), stall // 4))
-
-    def advance(search):
-        best, improved_at = search.best_cut, 0
-        milestone, best_at_milestone = stall, best
-        while not stop.is_set() and search.moves < budget and time.perf_counter() < deadline:
-            if best >= optimum:
-                stop.set()
-                break
-            if search.moves - improved_at >= max(stall, improved_at):
-                break
-            if search.moves >= milestone:
-                # Diminishing returns: the last doubling of the moves gained too little.
-                if best - best_at_milestone < min_gain * abs(best):
-                    break
-                milestone, best_at_milestone = 2 * search.moves, best
-            search.run(int(min(slice_moves, budget - search.moves)))
-            if search.best_cut > best:
-                best, improved_at = search.best_cut, search.moves
-            progress("local search: best cut %.10g (bound %.10g), %d moves in this chain",
-                     max(chain.best_cut for chain in searches), optimum, search.moves)
-
-    interrupted = False
-    pool = ThreadPoolExecutor(chains)
-    try:
-        futures = [pool.submit(advance, search) for search in searches]
-        for future in futures:
-            future.result()
-    except KeyboardInterrupt:
-        interrupted = True
-        stop.set()
-    finally:
-        pool.shutdown(wait=True)  # each chain finishes its slice (a fraction of a second)
-    return searches, interrupted
+    order = torch.argsort(cuts.cpu(), descending=True)
+    return np.ascontiguousarray(spins.to("cpu", torch.float64).numpy().T[order.numpy()])
 
 
 def solve_max_cut(
@@ -401,24 +322,26 @@ def solve_max_cut(
              "certified" if certified else reason, nit, force=True)
 
     eps = 1e-9 * float(np.abs(csr[2]).max())
-    starts = _rounded_starts(Y, adjacency, csr, float(w.sum()), eps, generator)
+    roundings = _roundings(Y, adjacency, float(w.sum()), generator)
     # A cut at the bound is maximum; with integer weights, so is one at the bound's floor.
     integral = bool(torch.all(w == torch.round(w)))
     optimum = math.floor(bound) if integral else bound
     budget = math.inf if max_moves is None else max_moves
-    untimed = time_limit is None
-    searches = []
+    chains = chains or default_chains()
+    x, moves = None, 0
     if not interrupted:
-        searches, interrupted = _breakout_searches(
-            csr, starts, chains or default_chains(), budget, deadline, eps, generator,
-            optimum=optimum,
-            stall_per_node=_untimed_stall(csr, n) if untimed else STALL_MOVES_PER_NODE_TIMED,
-            min_gain=MIN_GAIN_PER_DOUBLING if untimed else 0.0, progress=progress,
+        # The search's crossovers and seeds follow the user's seed through the generator.
+        rng = np.random.default_rng(int(torch.randint(0, 2**62, (1,), generator=generator)))
+        _, x, moves, interrupted = memetic_search(
+            csr, roundings, chains, budget, deadline, eps, rng, optimum=optimum,
+            run_stall=n * max(1, round(RUN_STALL_VISITS_PER_NODE * n / len(csr[1]))),
+            stall_grows=time_limit is not None,
+            stagnation=Stagnation(STALL_RUNS_TIMED) if time_limit is not None
+            else Stagnation(STALL_RUNS, MIN_GAIN_PER_DOUBLING),
+            progress=progress,
         )
-    # The best chain, first on ties; chain 0 starts from starts[0], so none beats it only
-    # when the search did not run (interrupted during the SDP).
-    best = max(searches, key=lambda chain: chain.best_cut, default=None)
-    x = (starts[0] if best is None else best.best_x).copy()
+    # No search ran (interrupted during the SDP): the best rounding.
+    x = (roundings[0] if x is None else x).copy()
     # Recompute gains exactly and finish at a strict 1-flip optimum.
     descend(*csr, x, gains(*csr, x), 1e-3 * eps)
     value = cut_value(*csr, x)
@@ -434,6 +357,6 @@ def solve_max_cut(
     return MaxCutResult(
         x=torch.from_numpy(x), fun=value, nit=nit, converged=certified, reason=reason,
         upper_bound=max(bound, value), time=time.perf_counter() - start, sdp_value=primal,
-        factor=Y.to("cpu", torch.float64), moves=sum(chain.moves for chain in searches),
+        factor=Y.to("cpu", torch.float64), moves=moves,
         sdp_time=sdp_time, proof=proof,
     )

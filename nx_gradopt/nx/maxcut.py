@@ -32,14 +32,15 @@ _MAX_CUT_OPTIONS_DOC = r"""
     time_limit : float or None, optional (default=None)
         The most wall-clock seconds the call may take (after NetworkX's conversion of G):
         the SDP uses at most 60% of it and the local search the rest. None: the SDP runs to
-        ``tol`` or ``max_iter``. With or without it, the search stops as soon as its cut
-        reaches the certified bound (then the cut is a maximum cut; for integer weights,
-        the bound's floor), or when every chain has stagnated: gone ``max(200, 12 000 /
-        d) n`` moves for mean degree d (``10 000 n`` with a time limit), and as many moves as
-        it took to find its best cut, without finding a better one. Without a time limit a
-        chain also stops when doubling its moves gained less than 0.2% of its cut.
+        ``tol`` or ``max_iter``. The local search makes short breakout runs, from roundings
+        of the SDP solution and from crossovers of the best cuts so far; with or without a
+        time limit it stops as soon as its cut reaches the certified bound (then the cut is
+        a maximum cut; for integer weights, the bound's floor), or after 32 runs without a
+        better cut (320 with a time limit). Without a time limit it also stops when doubling
+        its runs gained less than 0.2% of the cut.
     max_moves : int or None, optional (default=None)
-        The most local-search moves per chain. None: no cap.
+        The most local-search moves, all runs together (a run finishes its perturbation,
+        at most n/10 moves, past it). None: no cap.
     certificate : {"auto", "factorisation", "randomized"}, optional (default="auto")
         How the bound is proven. "factorisation": a Cholesky (or sparse LDLᵀ) factorisation
         with a rounding margin, a proof; Gershgorin's discs where none is affordable.
@@ -50,9 +51,9 @@ _MAX_CUT_OPTIONS_DOC = r"""
         and more at 20 000 nodes), factorisation otherwise. ``bound_proof`` in
         :func:`max_cut_sdp_result` says which proved the bound.
     chains : int or None, optional (default=None)
-        Independent local-search chains run in parallel threads, the best cut kept; default
-        one per available core, at most 8. Fix it (with ``seed`` and ``max_moves``, no time
-        limit) for results that repeat across machines.
+        Local-search runs made at once, in parallel threads; default one per available
+        core, at most 8. Fix it (with ``seed``, no time limit) for results that repeat
+        across machines.
     seed : integer, random_state, or None (default)
         Indicator of random number generation state (start of the factorisation,
         hyperplanes, search), with NetworkX's semantics: an int, a ``random.Random``, a NumPy
@@ -119,7 +120,7 @@ class MaxCutSolution:
     iterations : int
         Riemannian L-BFGS iterations on the SDP.
     moves : int
-        Local-search moves, all chains together.
+        Local-search moves, all runs together.
     time, sdp_time : float
         Seconds in all, and in the SDP with its certificate.
     """
