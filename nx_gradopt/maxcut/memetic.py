@@ -125,6 +125,7 @@ def memetic_search(
     elite = Elite(POPULATION)
     stop = threading.Event()
     state = {"best": -math.inf}  # for the progress line only
+    # At most a quarter of the stall between checks, so a run overshoots its rule by little.
     slice_moves = max(SLICE_MIN_MOVES, min(SLICE_WORK // max(n, 1), run_stall // 4))
     best_cut, best_x, moves, runs, fresh = -math.inf, None, 0, 0, 0
 

@@ -29,9 +29,11 @@ HYPERPLANES = 256
 # 5 300 n, 100 n 4 500 n and 2 100 n, 50 n 6 300 n (one seed short) and 1 900 n. G1 reached
 # its best known within the first run of 25 n moves.
 RUN_STALL_VISITS_PER_NODE = 1_200
-# The search stops after this many runs without a better cut. Single-threaded on G18-G21,
-# seeds 0-3, 32 runs reached 0.995 of the best known on all 16, 16 runs on 14. With a time
-# limit the user has said how long a cut is worth waiting for, so the stretch is longer.
+# The search stops after this many runs without a better cut: single-threaded on G18-G21,
+# seeds 0-3 (runs of 200 n moves), 32 runs reached 0.995 of the best known on all 16; 16
+# runs (crossover starts only, seeds 0-2) left G19 and G21 below it with one seed each.
+# With a time limit the user has said how long a cut is worth waiting for, so the stretch
+# is longer.
 STALL_RUNS = 32
 STALL_RUNS_TIMED = 320
 # Without a time limit a search that keeps improving a little also stops once a doubling of
@@ -272,10 +274,11 @@ def _iterate_and_certify(
 
 
 def _roundings(Y, adjacency, total_weight, generator):
-    """HYPERPLANES hyperplane roundings of Y as rows of spins (float64, CPU), best cut first."""
+    """HYPERPLANES hyperplane roundings of Y as rows of spins, best cut first (int8, CPU: a
+    byte a spin, 256 MB at 10⁶ nodes)."""
     spins, cuts = hyperplane_cuts(Y, adjacency, total_weight, HYPERPLANES, generator=generator)
     order = torch.argsort(cuts.cpu(), descending=True)
-    return np.ascontiguousarray(spins.to("cpu", torch.float64).numpy().T[order.numpy()])
+    return np.ascontiguousarray(spins.to("cpu", torch.int8).numpy().T[order.numpy()])
 
 
 def solve_max_cut(
@@ -340,8 +343,8 @@ def solve_max_cut(
             else Stagnation(STALL_RUNS, MIN_GAIN_PER_DOUBLING),
             progress=progress,
         )
-    # No search ran (interrupted during the SDP): the best rounding.
-    x = (roundings[0] if x is None else x).copy()
+    # No run was made (max_moves=0, or interrupted during the SDP): the best rounding.
+    x = roundings[0].astype(np.float64) if x is None else x.copy()
     # Recompute gains exactly and finish at a strict 1-flip optimum.
     descend(*csr, x, gains(*csr, x), 1e-3 * eps)
     value = cut_value(*csr, x)
