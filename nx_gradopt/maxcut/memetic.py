@@ -142,8 +142,8 @@ def memetic_search(
             if search.best_cut > best:
                 best, improved_at = search.best_cut, search.moves
             state["best"] = max(state["best"], best)
-            progress("local search: best cut %.10g (bound %.10g), run %d, %d moves in all",
-                     state["best"], optimum, runs, moves)
+            progress("local search: best cut %.10g (bound %.10g), %d runs started",
+                     state["best"], optimum, runs)
         return search
 
     def account(search):
