@@ -136,7 +136,7 @@ def memetic_search(
             if best >= optimum:
                 stop.set()
                 break
-            if search.moves - improved_at >= max(run_stall, stall_grows * improved_at):
+            if search.moves - improved_at >= max(run_stall, improved_at if stall_grows else 0):
                 break
             search.run(math.ceil(min(slice_moves, allowed - search.moves)))
             if search.best_cut > best:

@@ -331,6 +331,7 @@ def solve_max_cut(
     optimum = math.floor(bound) if integral else bound
     budget = math.inf if max_moves is None else max_moves
     chains = chains or default_chains()
+    timed = time_limit is not None
     x, moves = None, 0
     if not interrupted:
         # The search's crossovers and seeds follow the user's seed through the generator.
@@ -338,8 +339,8 @@ def solve_max_cut(
         _, x, moves, interrupted = memetic_search(
             csr, roundings, chains, budget, deadline, eps, rng, optimum=optimum,
             run_stall=n * max(1, round(RUN_STALL_VISITS_PER_NODE * n / len(csr[1]))),
-            stall_grows=time_limit is not None,
-            stagnation=Stagnation(STALL_RUNS_TIMED) if time_limit is not None
+            stall_grows=timed,
+            stagnation=Stagnation(STALL_RUNS_TIMED) if timed
             else Stagnation(STALL_RUNS, MIN_GAIN_PER_DOUBLING),
             progress=progress,
         )
