@@ -116,3 +116,50 @@ def test_sinkhorn_groups_stop_and_absorb_as_they_would_alone(device, dtype, monk
     # And every plan is the entropic one.
     for score, eps, plan in zip(scores, reg, together.cpu().double().numpy()):
         assert_entropic_plan(score, eps, plan, 1e-4)
+
+
+def _without_a_perfect_matching(n=8):
+    """Scores whose sharp kernel has no perfect matching: rows 0-2 score high only in
+    columns 0-1, so at a small temperature their other entries underflow to zero and
+    Sinkhorn's rows 0-2 cannot all reach 1 (Hall's condition fails)."""
+    scores = np.random.default_rng(3).standard_normal((n, n))
+    scores[:3, 2:] = -1e6
+    return scores
+
+
+@pytest.mark.parametrize("dtype", [torch.float64, torch.float32])
+def test_sinkhorn_rounds_a_plan_it_could_not_finish_onto_the_doubly_stochastic(device, dtype):
+    stuck = _without_a_perfect_matching()
+    easy = np.random.default_rng(4).standard_normal((8, 8))
+    scores = torch.tensor(np.stack([stuck, easy]), dtype=dtype, device=device)
+    reg = torch.tensor([1.0, 1.0], dtype=dtype, device=device)
+    plans, iterations = sinkhorn_transport(scores, reg, tol=1e-6, max_iter=300,
+                                           segments=[1, 1])
+    assert iterations == 300
+    stuck_plan, easy_plan = plans.cpu().double().numpy()
+    # The stuck group's plan is exactly doubly stochastic (and no longer entropic: rows 0-2
+    # got mass in columns the kernel had zeroed).
+    tolerance = 1e-12 if dtype == torch.float64 else 1e-5
+    assert stuck_plan.min() >= 0
+    np.testing.assert_allclose(stuck_plan.sum(axis=0), 1.0, atol=tolerance)
+    np.testing.assert_allclose(stuck_plan.sum(axis=1), 1.0, atol=tolerance)
+    assert stuck_plan[:3, 2:].sum() > 0.5
+    # The group that converged is left as it was, and as it would be alone.
+    alone, _ = sinkhorn_transport(scores[1:], reg[1:], tol=1e-6, max_iter=300)
+    np.testing.assert_allclose(easy_plan, alone[0].cpu().double().numpy(), rtol=0,
+                               atol=tolerance)
+    assert_entropic_plan(easy, 1.0, easy_plan, 1e-6)
+
+
+def test_sinkhorns_rounding_moves_the_plan_by_at_most_twice_its_marginal_error():
+    # Altschuler, Weed & Rigollet (2017), Lemma 7: the rounded plan is within
+    # 2 (||r(F) - 1||_1 + ||c(F) - 1||_1) of F in l1.
+    rng = np.random.default_rng(5)
+    plans = torch.tensor(rng.random((3, 20, 20)) / 10)
+    error = ((plans.sum(dim=2) - 1).abs().sum(dim=1) + (plans.sum(dim=1) - 1).abs().sum(dim=1))
+    rounded = assignment._rounded_to_doubly_stochastic(plans.clone())
+    assert float(rounded.min()) >= 0
+    np.testing.assert_allclose(rounded.sum(dim=1).numpy(), 1.0, atol=1e-12)
+    np.testing.assert_allclose(rounded.sum(dim=2).numpy(), 1.0, atol=1e-12)
+    moved = (rounded - plans).abs().sum(dim=(1, 2))
+    assert torch.all(moved <= 2 * error + 1e-12)
