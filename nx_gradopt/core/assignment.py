@@ -95,7 +95,8 @@ def sinkhorn_transport(score, reg, *, tol=1e-3, max_iter=1000, segments=None):
     device = score.device
     segments = [k] if segments is None else list(segments)
     count = len(segments)
-    owner = torch.repeat_interleave(torch.arange(count), torch.tensor(segments)).to(device)
+    owner_rows = np.repeat(np.arange(count), segments)  # each matrix's group
+    owner = torch.from_numpy(owner_rows).to(device)
     starts = np.cumsum([0] + segments[:-1])
 
     def rows_of(groups):  # a set of group numbers as a (k, 1, 1) mask of their rows
@@ -191,9 +192,8 @@ def sinkhorn_transport(score, reg, *, tol=1e-3, max_iter=1000, segments=None):
         if len(running) == count:
             _rounded_to_doubly_stochastic(plans)
         else:
-            rows = torch.from_numpy(np.flatnonzero(
-                np.isin(np.repeat(np.arange(count), segments), list(running))
-            )).to(device)
+            rows = torch.from_numpy(np.flatnonzero(np.isin(owner_rows, list(running))))
+            rows = rows.to(device)
             plans[rows] = _rounded_to_doubly_stochastic(plans[rows])
     return plans, iteration
 
