@@ -81,6 +81,12 @@ VARIED_LOBPCG_MIN_NODES = 20000
 # ncv 20 / 60, best of three: Watts-Strogatz (n, 6, 0.1) 5 * 10^4 0.90 / 1.14-1.17 s,
 # 10^5 3.9-5.3 / 2.9-3.5 s; random 4-regular 5 * 10^4 1.86-1.92 / 1.64-1.77 s, 10^5 4.8-5.6 /
 # 3.8-4.2 s; at 10^4 and below 60 was up to 3.5x slower (random 4-regular, 2000 nodes).
+# Where the time goes (2026-12-03, Watts-Strogatz (10^5, 6, 0.1), ncv 60): 694 products
+# with L at 1.2 ms each make 0.8 s of ARPACK's 4.1-4.4 s; the rest is the restarts'
+# orthogonalisation against up to 60 vectors. Not tried, by estimate: a Chebyshev-filtered
+# block method trades that for products only, but torch's sparse-dense product costs 0.49-0.74
+# ms a vector in blocks of 16 to 4 (2 threads), and the filter needs 2 000-3 500 of them here
+# to separate lambda_2 (0.1426) from the block's next eigenvalue: 2-3 s.
 LANCZOS_VECTORS = 20
 LARGE_LANCZOS_VECTORS = 60
 LARGE_LANCZOS_MIN_NODES = 80000

@@ -18,6 +18,16 @@ over regions (a breadth-first ball from one parent, the rest from the other) ins
 single nodes made no difference on G13 and G18–G20. See ``docs/maxcut.rst`` for the
 default call on G1–G21.
 
+Tried and not kept (2026-12-03): the optimal crossover of two cuts on sparse graphs. The
+nodes on which the parents disagree fall into connected clusters, and each cluster can take
+either parent's sides on its own (only its boundary edges change), so the child that takes
+the better side on every cluster cuts at least as much as both parents. On the 800-node ±1
+graphs one cluster holds nearly all the disagreeing nodes (G18: 177 of 179), so the child is
+the better parent. With ``time_limit=30``, runs of 30 n moves and only crossovers after the
+first 16 runs, seeds 0–2, the tori G62, G65, G66 and G72 gained 0.0003–0.0028 of the best
+known in all twelve calls, but G81 lost up to 0.0020 (down to 0.9893), G57 moved by −0.0029
+to +0.0017, and G56, G61 and G70 (random graphs, seed 0) lost 0.0010–0.0017.
+
 The runs of one round go to parallel threads (the compiled loops release the GIL) and their
 cuts enter the population in order after the round, so a seed repeats whatever the threads'
 timing.

@@ -32,6 +32,9 @@ RUN_STALL_VISITS_PER_NODE = 1_200
 # The search stops after this many runs without a better cut: single-threaded on G18-G21,
 # seeds 0-3 (runs of 200 n moves), 32 runs reached 0.995 of the best known on all 16; 16
 # runs (crossover starts only, seeds 0-2) left G19 and G21 below it with one seed each.
+# With two threads (G18-G20, seeds 0-3, warm process, 2026-12-03): 32 runs left G18 (seed
+# 0), G19 (3) and G20 (3) at 0.9940-0.9947 in 1.9-4.4 s a call; 40 left G18 (seed 0); 48
+# reached 0.995 on all twelve but took up to 5.9 s, 64 up to 6.6 s.
 # With a time limit the user has said how long a cut is worth waiting for, so the stretch
 # is longer.
 STALL_RUNS = 32
