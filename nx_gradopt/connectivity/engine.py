@@ -82,7 +82,7 @@ def fill_budget(weights, problem):
 
 def optimize_edge_weights(
     problem, objective, *, maximize=True, max_iter=500, ftol=1e-9, time_limit=None,
-    runtime=None,
+    runtime=None, started=None,
 ):
     """Optimise ``objective(weights, problem)`` (a differentiable torch scalar) over the budget.
 
@@ -103,6 +103,10 @@ def optimize_edge_weights(
     runtime : Runtime, optional
         Working precision (the device is the problem's; the method draws nothing at
         random); float64 by default.
+    started : float, optional
+        The :func:`time.perf_counter` reading that ``time_limit`` counts from; by default
+        this call's start. The NetworkX functions pass their own start, so that checking
+        and converting the input count against the limit too.
 
     Returns
     -------
@@ -110,6 +114,7 @@ def optimize_edge_weights(
         With ``upper_bound=None`` (general objectives carry no certificate).
     """
     start_time = time.perf_counter()
+    started = start_time if started is None else started
     device = problem.u.device
     dtype = torch.float64 if runtime is None else runtime.dtype
     sign = 1.0 if maximize else -1.0
@@ -119,7 +124,7 @@ def optimize_edge_weights(
     def value_and_gradient(w):
         # The first evaluation (the uniform start) always runs: however short the time
         # limit, there are feasible weights to return.
-        out_of_time = time_limit is not None and time.perf_counter() - start_time > time_limit
+        out_of_time = time_limit is not None and time.perf_counter() - started > time_limit
         if out_of_time and best["count"] > 0:
             raise StopOptimization(f"time limit {time_limit:g} s reached")
         if best["count"] >= max_iter:

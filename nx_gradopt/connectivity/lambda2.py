@@ -66,7 +66,7 @@ AFTER_PRIMAL_MAX_NODES, AFTER_PRIMAL_MAX_EDGES = 1200, 4000
 
 def maximize_algebraic_connectivity(
     problem, *, max_iter=500, tol=1e-3, time_limit=None, method="auto", eigen_method="auto",
-    runtime=None,
+    runtime=None, started=None,
 ):
     """Maximise lambda_2 over ``problem``'s feasible set, with a certified upper bound.
 
@@ -94,6 +94,10 @@ def maximize_algebraic_connectivity(
     runtime : Runtime, optional
         Working precision and random generator (the device is the problem's); float64 and
         seed 0 by default.
+    started : float, optional
+        The :func:`time.perf_counter` reading that ``time_limit`` counts from; by default
+        this call's start. The NetworkX functions pass their own start, so that checking
+        and converting the input count against the limit too.
 
     Returns
     -------
@@ -107,6 +111,8 @@ def maximize_algebraic_connectivity(
         )
     if runtime is None:
         runtime = Runtime(problem.u.device, torch.float64, torch_generator(0))
+    if started is None:
+        started = time.perf_counter()
     n, m = problem.n, problem.m
     if method == "auto":
         if n <= INTERIOR_POINT_MAX_NODES and m <= INTERIOR_POINT_MAX_EDGES:
@@ -117,23 +123,27 @@ def maximize_algebraic_connectivity(
             method = "first_order"
     with single_threaded_blas():
         if method == "interior_point":
-            return _interior_point(problem, max_iter, tol, time_limit, runtime)
+            return _interior_point(problem, max_iter, tol, time_limit, started, runtime)
         if method == "first_order":
-            return _maximize(problem, max_iter, tol, time_limit, eigen_method, runtime)
+            return _maximize(problem, max_iter, tol, time_limit, started, eigen_method, runtime)
         primal_evaluations = min(max_iter, PRIMAL_STAGES * STAGE_EVALUATIONS)
-        first = _maximize(problem, primal_evaluations, tol, time_limit, eigen_method, runtime)
-        left = None if time_limit is None else time_limit - first.time
-        out_of_time = left is not None and left <= 0
+        first = _maximize(
+            problem, primal_evaluations, tol, time_limit, started, eigen_method, runtime
+        )
+        out_of_time = time_limit is not None and time.perf_counter() - started >= time_limit
         if first.converged or first.reason == INTERRUPTED or out_of_time or first.nit >= max_iter:
             return first
         # Here a step costs up to a second: stop at tol, not at the small graphs' 1e-7.
-        second = _interior_point(problem, max_iter - first.nit, tol, left, runtime, target=tol)
+        second = _interior_point(
+            problem, max_iter - first.nit, tol, time_limit, started, runtime, target=tol
+        )
         return _better_of(first, second, tol)
 
 
-def _interior_point(problem, max_iter, tol, time_limit, runtime, target=None):
+def _interior_point(problem, max_iter, tol, time_limit, started, runtime, target=None):
     result = maximize_by_interior_point(
-        problem, max_iter=max_iter, tol=tol, time_limit=time_limit, target=target
+        problem, max_iter=max_iter, tol=tol, time_limit=time_limit, target=target,
+        started=started,
     )
     return dataclasses.replace(result, x=result.x.to(runtime.dtype))
 
@@ -150,7 +160,7 @@ def _better_of(first, second, tol):
     )
 
 
-def _maximize(problem, max_iter, tol, time_limit, eigen_method, runtime):
+def _maximize(problem, max_iter, tol, time_limit, started, eigen_method, runtime):
     start_time = time.perf_counter()
     n, device, dtype = problem.n, problem.u.device, runtime.dtype
     if eigen_method == "auto" and device.type == "cpu" and n > DENSE_MAX_NODES:
@@ -178,7 +188,7 @@ def _maximize(problem, max_iter, tol, time_limit, eigen_method, runtime):
             raise StopOptimization(f"max_iter={max_iter} reached (gap {gap():.2e} > tol={tol:g})")
         # The first evaluation (the uniform start) always runs: however short the time
         # limit, there are feasible weights to return.
-        out_of_time = time_limit is not None and time.perf_counter() - start_time > time_limit
+        out_of_time = time_limit is not None and time.perf_counter() - started > time_limit
         if out_of_time and state["count"] > 0:
             raise StopOptimization(f"time limit {time_limit:g} s reached (gap {gap():.2e})")
 

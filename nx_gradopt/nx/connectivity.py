@@ -9,6 +9,7 @@ writes the weights into a copy rebuilt from the converted graph.
 
 import math
 import numbers
+import time
 
 import networkx as nx
 
@@ -78,7 +79,9 @@ def optimize_algebraic_connectivity(
         most ``tol``. Graphs of up to 200 nodes and 1000 edges go on to a gap of at most
         ``min(tol, 1e-6)``, which there costs a few more milliseconds.
     time_limit : float or None, optional (default=None)
-        Stop after this many seconds.
+        Stop after this many seconds, counted from the call's start (after NetworkX's
+        conversion of G); the λ₂ of the returned weights (one eigen-solve) and the returned
+        graph (0.3 s on the 88 234 edges of the facebook network) come after it.
     seed : integer, random_state, or None (default)
         Indicator of random number generation state (starting vectors of the eigensolver),
         with NetworkX's semantics.
@@ -156,6 +159,7 @@ def optimize_algebraic_connectivity(
     >>> H.graph["algebraic_connectivity"] <= H.graph["upper_bound"]
     True
     """
+    started = time.perf_counter()  # time_limit counts the checks and conversions below too
     import warnings
 
     import torch
@@ -182,6 +186,7 @@ def optimize_algebraic_connectivity(
     unit = problem.scaled(1 / scale)
     result = maximize_algebraic_connectivity(
         unit, max_iter=max_iter, tol=tol, time_limit=time_limit, runtime=runtime,
+        started=started,
     )
     interrupted = warn_if_interrupted(
         "optimize_algebraic_connectivity", result, "the best weighting"
@@ -253,7 +258,8 @@ def optimize_edge_weights(
     max_iter : int, optional (default=500)
         Maximum number of objective evaluations.
     time_limit : float or None, optional (default=None)
-        Stop after this many seconds.
+        Stop after this many seconds, counted from the call's start (after NetworkX's
+        conversion of G); the returned graph is built after it.
     device : str or torch.device, optional
         Where to compute.
     dtype : {'float64', 'float32'}, optional
@@ -290,6 +296,7 @@ def optimize_edge_weights(
     >>> [round(w, 3) for u, v, w in H.edges(data="weight")]
     [0.951, 1.098, 0.951]
     """
+    started = time.perf_counter()  # time_limit counts the checks and conversions below too
     import warnings
 
     import torch
@@ -327,7 +334,7 @@ def optimize_edge_weights(
     scale = problem.budget / problem.m if degree is not None else 1.0
     result = connectivity.optimize_edge_weights(
         problem.scaled(1 / scale), objective, maximize=maximize, max_iter=max_iter,
-        time_limit=time_limit, runtime=runtime,
+        time_limit=time_limit, runtime=runtime, started=started,
     )
     interrupted = warn_if_interrupted("optimize_edge_weights", result, "the best weighting")
     if not result.converged and not interrupted:

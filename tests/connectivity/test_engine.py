@@ -94,6 +94,38 @@ def test_a_time_limit_too_short_for_one_step_returns_feasible_weights(call, side
         assert H.graph["upper_bound"] >= reference
 
 
+@pytest.mark.parametrize(
+    "call",
+    [
+        lambda G: nx.optimize_algebraic_connectivity(G, 40.0, time_limit=0.25),
+        lambda G: nx.optimize_edge_weights(
+            G, "total_effective_resistance", 40.0, time_limit=0.25
+        ),
+    ],
+    ids=["lambda2", "engine"],
+)
+def test_the_time_limit_counts_from_the_call_not_from_the_solver(call, monkeypatch):
+    # Checking and converting the input count against the limit: with 0.3 s spent there, a
+    # 0.25 s limit leaves the solver only its starting point. Before, the solver's clock
+    # started after them, and on this grid it converged (in milliseconds) within its own
+    # 0.25 s.
+    import time
+
+    import nx_gradopt.nx.connectivity as frontend
+
+    slow = frontend._edge_budget
+
+    def slow_edge_budget(*args, **kwargs):
+        time.sleep(0.3)
+        return slow(*args, **kwargs)
+
+    monkeypatch.setattr(frontend, "_edge_budget", slow_edge_budget)
+    with pytest.warns(ConvergenceWarning, match="time limit 0.25 s reached"):
+        H = call(nx.grid_2d_graph(5, 5))
+    assert H.graph["iterations"] <= 1 and not H.graph["converged"]
+    assert sum(w for _, _, w in H.edges(data="weight")) == pytest.approx(40.0)
+
+
 @pytest.mark.parametrize("budget", [1e-300, 1e-6, 1.0, 1e10, 1e20, 1e300])
 def test_the_built_in_objectives_are_scale_invariant(budget):
     # Kirchhoff index of a tree: sum_e s_e (n - s_e) / w_e, minimised by w_e ~ sqrt(s_e (n - s_e))
