@@ -79,9 +79,8 @@ def maximize_by_interior_point(
     time_limit : float, optional
         Seconds; the starting point is always evaluated.
     started : float, optional
-        The :func:`time.perf_counter` reading that ``time_limit`` counts from; by default
-        this call's start. The NetworkX functions pass their own start, so that checking
-        and converting the input count against the limit too.
+        Where ``time_limit`` counts from, as in
+        :func:`~nx_gradopt.connectivity.lambda2.maximize_algebraic_connectivity`.
 
     Returns
     -------

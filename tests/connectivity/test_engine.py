@@ -1,7 +1,10 @@
+import time
+
 import networkx as nx
 import pytest
 import torch
 
+import nx_gradopt.nx.connectivity as frontend
 from nx_gradopt import ConvergenceWarning
 from nx_gradopt.connectivity import (
     EdgeBudget,
@@ -109,15 +112,11 @@ def test_the_time_limit_counts_from_the_call_not_from_the_solver(call, monkeypat
     # 0.25 s limit leaves the solver only its starting point. Before, the solver's clock
     # started after them, and on this grid it converged (in milliseconds) within its own
     # 0.25 s.
-    import time
-
-    import nx_gradopt.nx.connectivity as frontend
-
-    slow = frontend._edge_budget
+    original = frontend._edge_budget
 
     def slow_edge_budget(*args, **kwargs):
         time.sleep(0.3)
-        return slow(*args, **kwargs)
+        return original(*args, **kwargs)
 
     monkeypatch.setattr(frontend, "_edge_budget", slow_edge_budget)
     with pytest.warns(ConvergenceWarning, match="time limit 0.25 s reached"):
