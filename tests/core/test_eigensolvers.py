@@ -133,3 +133,58 @@ def test_auto_takes_lanczos_where_a_sparse_lu_would_fill_in(graph, expected, mon
     assert pairs.method == expected
     exact = np.linalg.eigvalsh(L.to_dense().numpy())[1:3]
     np.testing.assert_allclose(pairs.values.numpy(), exact, rtol=1e-7)
+
+
+def clustered_spectrum(n=400, cluster=20, spacing=1e-7):
+    """A sparse diagonal matrix whose smallest eigenvalue after the null one (e_0) opens a
+    cluster of ``cluster`` eigenvalues ``spacing`` apart, as λ₂ of an optimised weighting
+    does: ARPACK with 8 Lanczos vectors ran its whole cap (4000 restarts) on it and raised."""
+    values = np.concatenate(
+        [[0.0], 1 + spacing * np.arange(cluster), np.linspace(1.01, 50, n - 1 - cluster)]
+    )
+    matrix = torch.sparse_csr_tensor(
+        torch.arange(n + 1), torch.arange(n), torch.as_tensor(values), (n, n),
+        check_invariants=True,
+    )
+    null = torch.zeros(n, dtype=torch.float64)
+    null[0] = 1.0
+    return matrix, null, np.sort(values)[1:]
+
+
+@pytest.mark.parametrize("method", ["shift_invert", "lanczos"])
+def test_arpack_widens_its_basis_on_a_tight_cluster(method, monkeypatch):
+    import scipy.sparse.linalg as spla
+
+    widths = []
+    eigsh = spla.eigsh
+
+    def recording(*args, **kwargs):
+        widths.append(kwargs["ncv"])
+        return eigsh(*args, **kwargs)
+
+    monkeypatch.setattr(spla, "eigsh", recording)
+    matrix, null, expected = clustered_spectrum()
+    pairs = smallest_eigenpairs(matrix, 1, null_vector=null, method=method, seed=0)
+    np.testing.assert_allclose(pairs.values.numpy(), expected[:1], rtol=1e-12)
+    assert len(widths) > 1 and widths[1] == 2 * widths[0]  # the first basis did not converge
+    vector = pairs.vectors[:, 0].numpy()
+    # Within the cluster: its residual is at most the cluster's width.
+    residual = matrix.to_dense().numpy() @ vector - float(pairs.values[0]) * vector
+    assert np.linalg.norm(residual) < 1e-5 and abs(vector[0]) < 1e-8
+
+
+def test_arpack_failing_at_every_width_falls_back_to_lobpcg(monkeypatch):
+    """No ArpackNoConvergence escapes: shift-invert hands over to LOBPCG."""
+    import scipy.sparse.linalg as spla
+
+    def failing(*args, **kwargs):
+        raise spla.ArpackNoConvergence("no convergence", np.zeros(0), np.zeros((0, 0)))
+
+    monkeypatch.setattr(spla, "eigsh", failing)
+    G = weighted(nx.grid_2d_graph(12, 12))
+    matrix, u = torch_laplacian(G, "cpu")
+    for method in ("shift_invert", "lanczos"):
+        pairs = smallest_eigenpairs(matrix, 2, null_vector=u, method=method, tol=1e-8, seed=0)
+        assert pairs.method == "lobpcg"
+        expected = np.linalg.eigvalsh(dense_laplacian(G))[1:3]
+        np.testing.assert_allclose(pairs.values.numpy(), expected, rtol=1e-7)
