@@ -6,8 +6,10 @@ One entry point, :func:`smallest_eigenpairs`, four methods:
 - ``"shift_invert"``: Lanczos (SciPy's ARPACK) on :math:`(L + sI)^{-1}` with a sparse LU
   factorisation (SuperLU); the CPU method for large graphs, where a 2-D-like Laplacian
   factorises cheaply and the inverse separates the small eigenvalues in a handful of steps.
-- ``"lanczos"``: Lanczos (ARPACK) on :math:`L` itself, for the smallest eigenvalues; the CPU
-  method for nearly regular small-world graphs and small ones, where the LU fills in.
+- ``"lanczos"``: Lanczos on :math:`L` itself, for the smallest eigenvalues; the CPU method for
+  nearly regular small-world graphs and small ones, where the LU fills in. One pair (the
+  Fiedler pair) by Lanczos without reorthogonalisation and a second pass for the vector;
+  several, or when that fails, by ARPACK.
 - ``"lobpcg"``: block LOBPCG in torch, Jacobi-preconditioned, device-agnostic (the GPU
   method), warm-startable; on the CPU, for large small-world graphs whose degrees vary.
   Written here because ``torch.lobpcg`` cannot deflate a known null vector and is fragile
@@ -18,6 +20,7 @@ exactly: dense adds :math:`c\,uu^\top` with :math:`c` above the spectrum, the it
 methods keep their iterates orthogonal to ``u``.
 """
 
+import itertools
 import warnings
 from dataclasses import dataclass
 
@@ -25,7 +28,7 @@ import numpy as np
 import torch
 
 from .results import ConvergenceWarning
-from .runtime import randn, torch_generator
+from .runtime import randn, single_threaded_blas, torch_generator
 
 METHODS = ("auto", "dense", "shift_invert", "lanczos", "lobpcg")
 # LOBPCG iterations without halving the worst relative residual after which a float32 run
@@ -76,20 +79,35 @@ CORELESS_LOBPCG_MIN_NODES = 3000
 # 3.9 / 3.7 s; random 4-regular 2 * 10^4 0.84 / 1.7 s, 10^5 4.3 / 5.0 s.
 JACOBI_SPREAD = 0.2
 VARIED_LOBPCG_MIN_NODES = 20000
-# ARPACK's Lanczos vectors (its ncv), more on large graphs, whose spectra are denser at the
-# bottom: fewer restarts then outweigh the longer orthogonalisations. algebraic_connectivity,
-# ncv 20 / 60, best of three: Watts-Strogatz (n, 6, 0.1) 5 * 10^4 0.90 / 1.14-1.17 s,
+# ARPACK's Lanczos vectors (its ncv; ARPACK computes several pairs, and one where the method
+# below fails), more on large graphs, whose spectra are denser at the bottom: fewer restarts
+# then outweigh the longer orthogonalisations. algebraic_connectivity when ARPACK computed
+# its pair, ncv 20 / 60, best of three: Watts-Strogatz (n, 6, 0.1) 5 * 10^4 0.90 / 1.14-1.17 s,
 # 10^5 3.9-5.3 / 2.9-3.5 s; random 4-regular 5 * 10^4 1.86-1.92 / 1.64-1.77 s, 10^5 4.8-5.6 /
 # 3.8-4.2 s; at 10^4 and below 60 was up to 3.5x slower (random 4-regular, 2000 nodes).
 # Where the time goes (2026-12-03, Watts-Strogatz (10^5, 6, 0.1), ncv 60): 694 products
 # with L at 1.2 ms each make 0.8 s of ARPACK's 4.1-4.4 s; the rest is the restarts'
-# orthogonalisation against up to 60 vectors. Not tried, by estimate: a Chebyshev-filtered
-# block method trades that for products only, but torch's sparse-dense product costs 0.49-0.74
-# ms a vector in blocks of 16 to 4 (2 threads), and the filter needs 2 000-3 500 of them here
-# to separate lambda_2 (0.1426) from the block's next eigenvalue: 2-3 s.
+# orthogonalisation against up to 60 vectors.
 LANCZOS_VECTORS = 20
 LARGE_LANCZOS_VECTORS = 60
 LARGE_LANCZOS_MIN_NODES = 80000
+# One pair needs none of that orthogonalisation: Lanczos without reorthogonalisation (Paige
+# 1976; Cullum & Willoughby 1985) keeps three vectors, stops as soon as the smallest Ritz
+# value's residual bound meets the tolerance (before rounding makes copies of it), and runs
+# the recurrence again to assemble the Ritz vector; the eigenvalue alone needs one pass.
+# Measured (one Fiedler pair, tol 1e-8, best of two), two passes / one pass / LOBPCG:
+# Watts-Strogatz (10^5, 6, 0.1) 1.20 / 0.59 / 5.9 s (ARPACK, ncv 60: 4.2-4.6 s against two
+# passes' 1.04 s in another hour); G(n, 10/n) 2 * 10^4 0.15 / 0.08 / 0.50 s, 5 * 10^4 0.48 /
+# 0.24 / 0.34 s, 10^5 1.14 / 0.56 / 0.72 s; a 5-block model (5 * 10^4) 0.90 / 0.46 / 1.29 s;
+# Barabasi-Albert (n, 3) 10^4 0.40 / 0.22 / 0.78 s, but from 3 * 10^4 more than
+# TWO_PASS_MAX_STEPS steps (10^5: 2400; its lambda_max is the largest degree). So one
+# eigenvalue alone goes to Lanczos on graphs with varied degrees too, and the rest of the
+# choice of method above stands. The recurrence is a string of short BLAS-1 calls, which OpenBLAS's
+# threads slowed tenfold (10.7 s on Watts-Strogatz 10^5), so it runs with one BLAS thread.
+# A solve that has not converged in TWO_PASS_MAX_STEPS steps (Watts-Strogatz 10^5 took 360,
+# random 4-regular 10^5 640), or whose vector's residual is off, goes to ARPACK.
+TWO_PASS_MAX_STEPS = 1500
+TWO_PASS_CHECK_EVERY = 20
 # An eigenvalue in a tight cluster (lambda_2 of an optimised weighting is repeated by design:
 # on arenas-email 19 eigenvalues lie within 1e-4 of it) is out of reach of a small Lanczos
 # basis: shift-invert with ARPACK's 8 vectors ran 11 331 restarts (8.4 s) and failed, and
@@ -107,16 +125,18 @@ MAX_LANCZOS_VECTORS = 256
 
 @dataclass(frozen=True)
 class EigenPairs:
-    """Ascending eigenvalues ``values`` (k,) and orthonormal eigenvectors ``vectors`` (n, k)."""
+    """Ascending eigenvalues ``values`` (k,) and orthonormal eigenvectors ``vectors`` (n, k),
+    or None where they were not asked for and cost extra."""
 
     values: torch.Tensor
-    vectors: torch.Tensor
+    vectors: torch.Tensor | None
     method: str
     nit: int = 0
 
 
 def smallest_eigenpairs(
-    matrix, k, *, null_vector=None, method="auto", tol=None, x0=None, max_iter=None, seed=0
+    matrix, k, *, null_vector=None, method="auto", tol=None, x0=None, max_iter=None, seed=0,
+    vectors=True,
 ):
     """The ``k`` smallest eigenpairs of ``matrix`` orthogonal to ``null_vector``.
 
@@ -145,6 +165,9 @@ def smallest_eigenpairs(
         Lanczos's widths (see SHIFT_INVERT_RESTARTS_PER_TRY).
     seed : int or generator
         For random starting blocks.
+    vectors : bool
+        False: the eigenvalues are wanted alone, and ``vectors`` may be None where they cost
+        extra (one pair by Lanczos then skips the second pass that assembles its vector).
 
     Returns
     -------
@@ -169,24 +192,25 @@ def smallest_eigenpairs(
         # lobpcg turns to a dense solver likewise.
         method = "dense"
     elif method == "auto":
-        method = choose_method(matrix)
+        method = choose_method(matrix, one_value=k == 1 and not vectors)
     if method == "dense":
         return _dense(matrix, k, null_vector)
     if method == "shift_invert":
         return _shift_invert(matrix, k, null_vector, tol, x0, max_iter, seed)
     if method == "lanczos":
-        return _lanczos(matrix, k, null_vector, tol, x0, max_iter, seed)
+        return _lanczos(matrix, k, null_vector, tol, x0, max_iter, seed, vectors)
     return _lobpcg(matrix, k, null_vector, tol, x0, max_iter, seed)
 
 
-def choose_method(matrix):
+def choose_method(matrix, *, one_value=False):
     """What ``method="auto"`` runs on this matrix: "dense" for small n; on the CPU, where a
     sparse LU fills in (a small-world graph, homogeneous or heavy-tailed without a
     periphery), "lobpcg" from CORELESS_LOBPCG_MIN_NODES nodes on a heavy-tailed one and from
-    VARIED_LOBPCG_MIN_NODES on a homogeneous one whose degrees vary, "lanczos" on the
-    others; "shift_invert" where the LU does not fill in; "lobpcg" on other devices. For one
-    solve of a few pairs, as the spectral functions make (the λ₂ optimiser, which wants
-    many, keeps shift-invert)."""
+    VARIED_LOBPCG_MIN_NODES on a homogeneous one whose degrees vary (unless ``one_value``:
+    a single eigenvalue without its vector, which Lanczos computes in one pass), "lanczos"
+    on the others; "shift_invert" where the LU does not fill in; "lobpcg" on other devices.
+    For one solve of a few pairs, as the spectral functions make (the λ₂ optimiser, which
+    wants many, keeps shift-invert)."""
     n = matrix.shape[0]
     if n <= DENSE_MAX_NODES:
         return "dense"
@@ -197,7 +221,7 @@ def choose_method(matrix):
         return "shift_invert"
     if kind == "coreless" and n >= CORELESS_LOBPCG_MIN_NODES:
         return "lobpcg"
-    if kind == "varied" and n >= VARIED_LOBPCG_MIN_NODES:
+    if kind == "varied" and n >= VARIED_LOBPCG_MIN_NODES and not one_value:
         return "lobpcg"
     return "lanczos"
 
@@ -330,21 +354,29 @@ def _widening_eigsh(operator, k, which, v0, tol, ncv, widest, restarts, max_iter
         ncv = min(widest, 2 * ncv)
 
 
-def _lanczos(matrix, k, null_vector, tol, x0, max_iter, seed):
+def _lanczos(matrix, k, null_vector, tol, x0, max_iter, seed, with_vectors=True):
     import scipy.sparse.linalg as spla
 
     laplacian = _to_scipy(matrix)
     n = laplacian.shape[0]
     v0 = _start_vector(n, x0, seed)
-    extra = 0
-    if null_vector is not None:
-        # The null vector's eigenpair is computed too, as the smallest, and dropped by the
-        # Rayleigh-Ritz step: ARPACK then multiplies by the sparse matrix itself, not by an
-        # operator with the null vector lifted, whose Python-level products cost a third of
-        # the solve (Barabasi-Albert (2000, 3): 691 products of 35 us against 20 us).
-        u = null_vector.detach().to("cpu", torch.float64).numpy()
+    u = None if null_vector is None else null_vector.detach().to("cpu", torch.float64).numpy()
+    if u is not None:
         v0 = v0 - u * (u @ v0)
-        extra = 1
+    if k == 1:
+        with single_threaded_blas():
+            pair = _two_pass_lanczos(laplacian, u, v0, tol, with_vectors)
+        if pair is not None:
+            value, vector = pair
+            if vector is not None:
+                vector = torch.as_tensor(vector[:, None], dtype=matrix.dtype, device=matrix.device)
+            return EigenPairs(torch.tensor([value], dtype=matrix.dtype, device=matrix.device),
+                              vector, "lanczos")
+    # ARPACK computes the null vector's eigenpair too, as the smallest, and the Rayleigh-Ritz
+    # step drops it: ARPACK then multiplies by the sparse matrix itself, not by an operator
+    # with the null vector lifted, whose Python-level products cost a third of the solve
+    # (Barabasi-Albert (2000, 3): 691 products of 35 us against 20 us).
+    extra = int(u is not None)
     ncv = LARGE_LANCZOS_VECTORS if n >= LARGE_LANCZOS_MIN_NODES else LANCZOS_VECTORS
     try:
         # Not up to MAX_LANCZOS_VECTORS with the full cap, as shift-invert: on the cluster
@@ -363,6 +395,81 @@ def _lanczos(matrix, k, null_vector, tol, x0, max_iter, seed):
         vectors = vectors[:, np.linalg.norm(vectors, axis=0) > 1e-6]
     # The null vector is projected out above already (or there is none).
     return _rayleigh_ritz(matrix, laplacian, vectors, None, "lanczos", k)
+
+
+def _two_pass_lanczos(laplacian, null, start, tol, with_vector=True):
+    """The smallest eigenpair (value, unit vector) of the symmetric SciPy matrix ``laplacian``
+    orthogonal to the unit vector ``null`` (or None), by Lanczos without reorthogonalisation
+    from ``start``; None when it has not converged within TWO_PASS_MAX_STEPS steps or the
+    vector's residual misses ``tol`` (relative to the eigenvalue, as ARPACK's). Without the
+    vector: (Ritz value, None), one pass."""
+    import scipy.linalg as sla
+
+    # Rounding level of a residual: eps times a bound on the norm (Gershgorin).
+    floor = np.finfo(float).eps * max(2.0 * float(np.abs(laplacian.diagonal()).max()), 1e-300)
+    alphas, betas = [], []
+    for step, (_, alpha, beta) in enumerate(_lanczos_recurrence(laplacian, null, start), 1):
+        alphas.append(alpha)
+        betas.append(beta)
+        exhausted = beta <= floor  # the Krylov space is invariant: its Ritz values are exact
+        if step % TWO_PASS_CHECK_EVERY and step < TWO_PASS_MAX_STEPS and not exhausted:
+            continue
+        values, vectors = sla.eigh_tridiagonal(alphas, betas[:-1], select="i",
+                                               select_range=(0, 0))
+        # |theta - lambda| <= beta_j |s_j| holds in floating point too (Paige 1976).
+        if exhausted or beta * abs(vectors[-1, 0]) <= max(tol * abs(values[0]), floor):
+            break
+        if step >= TWO_PASS_MAX_STEPS:
+            return None
+    if not with_vector:
+        # The Ritz value lies within the residual bound of the eigenvalue (in practice
+        # within the bound's square over the gap).
+        return float(values[0]), None
+    coefficients = vectors[:, 0]
+    vector = np.zeros_like(start)
+    recorded = _lanczos_recurrence(laplacian, null, start, (alphas, betas))
+    for coefficient, (q, _, _) in zip(coefficients, recorded):
+        vector += coefficient * q
+    vector = _orthogonal(vector, null)
+    vector /= np.linalg.norm(vector)
+    image = laplacian @ vector
+    value = float(vector @ image)
+    residual = np.linalg.norm(_orthogonal(image - value * vector, null))
+    if residual > max(10 * tol * abs(value), 100 * floor):
+        return None
+    return value, vector
+
+
+def _lanczos_recurrence(laplacian, null, start, recorded=None):
+    """Lanczos vectors q_j of ``laplacian`` from ``start``, kept orthogonal to ``null``, with
+    their alpha_j = q_j . L q_j and beta_j (the next vector's scale): computed, or taken from
+    ``recorded`` (alphas, betas) to rebuild the vectors of an earlier run."""
+    from scipy.linalg import blas
+
+    axpy = blas.get_blas_funcs("axpy", (start,))  # in place, without temporaries
+    q = _orthogonal(start.copy(), null)
+    q /= np.linalg.norm(q)
+    previous, beta = np.zeros_like(q), 0.0
+    for step in itertools.count():
+        w = laplacian @ q
+        alpha = float(q @ w) if recorded is None else recorded[0][step]
+        w = axpy(q, w, a=-alpha)
+        w = axpy(previous, w, a=-beta)
+        # After the recurrence, which would otherwise amplify the rounding along the null
+        # vector step after step (a zero Ritz value after 160 steps on Watts-Strogatz 10^4).
+        w = _orthogonal(w, null)
+        beta = float(np.linalg.norm(w)) if recorded is None else recorded[1][step]
+        yield q, alpha, beta
+        if beta == 0:
+            return
+        previous, q = q, w / beta
+
+
+def _orthogonal(x, null):
+    """``x`` with its part along the unit vector ``null`` removed (in place)."""
+    if null is not None:
+        x -= (null @ x) * null
+    return x
 
 
 def _start_vector(n, x0, seed):

@@ -50,8 +50,9 @@ def preprocessed(G, weight):
     return row, col, values
 
 
-def fiedler_pair(n, row, col, values, *, normalized, tol, method, runtime):
-    """(λ₂, Fiedler vector as float64 NumPy) of a connected graph with n > 2."""
+def fiedler_pair(n, row, col, values, *, normalized, tol, method, runtime, vector=True):
+    """(λ₂, Fiedler vector as float64 NumPy) of a connected graph with n > 2; the vector may
+    be None when ``vector`` is False (λ₂ alone is cheaper by Lanczos)."""
     dtype = runtime.dtype
     scale = weight_scale(values)
     values = (values / scale).to(runtime.device, dtype)
@@ -64,8 +65,11 @@ def fiedler_pair(n, row, col, values, *, normalized, tol, method, runtime):
         method=method,
         tol=max(float(tol), float(torch.finfo(dtype).eps)),
         seed=runtime.generator,
+        vectors=vector,
     )
     eigenvalue = float(pairs.values[0]) * (1.0 if normalized else scale)
+    if pairs.vectors is None:
+        return eigenvalue, None
     return eigenvalue, pairs.vectors[:, 0].to("cpu", torch.float64).numpy()
 
 

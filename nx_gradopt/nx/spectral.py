@@ -76,14 +76,14 @@ def _fiedler_problem(G, weight):
     return len(G), row, col, values, connected
 
 
-def _fiedler(n, row, col, values, normalized, tol, method, seed, device, dtype):
+def _fiedler(n, row, col, values, normalized, tol, method, seed, device, dtype, vector=True):
     from ..config import runtime as resolve_runtime
     from ..core.spectra import fiedler_pair
 
     runtime = resolve_runtime(device, dtype, seed)
     return fiedler_pair(
         n, row, col, values, normalized=normalized, tol=tol,
-        method=_fiedler_method(method, runtime.device), runtime=runtime,
+        method=_fiedler_method(method, runtime.device), runtime=runtime, vector=vector,
     )
 
 
@@ -97,7 +97,8 @@ def algebraic_connectivity(
         return 0.0
     if n == 2:
         return 2.0 * float(values[0]) if not normalized else 2.0
-    return _fiedler(n, row, col, values, normalized, tol, method, seed, device, dtype)[0]
+    return _fiedler(n, row, col, values, normalized, tol, method, seed, device, dtype,
+                    vector=False)[0]
 
 
 @networkx_function(docs=_FIEDLER_DOCS)

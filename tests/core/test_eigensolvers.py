@@ -65,7 +65,7 @@ def test_disconnected_graph_has_second_zero():
     G = nx.disjoint_union(nx.path_graph(5), nx.cycle_graph(6))
     nx.set_edge_attributes(G, 1.0, "weight")
     matrix, u = torch_laplacian(G, "cpu")
-    for method in ("dense", "shift_invert"):
+    for method in ("dense", "shift_invert", "lanczos"):
         pairs = smallest_eigenpairs(matrix, 1, null_vector=u, method=method)
         assert abs(float(pairs.values[0])) < 1e-9
 
@@ -135,6 +135,30 @@ def test_auto_takes_lanczos_where_a_sparse_lu_would_fill_in(graph, expected, mon
     np.testing.assert_allclose(pairs.values.numpy(), exact, rtol=1e-7)
 
 
+@pytest.mark.parametrize("graph", [
+    lambda: largest_component(nx.fast_gnp_random_graph(1500, 10 / 1500, seed=1)),
+    lambda: largest_component(nx.stochastic_block_model(
+        [300] * 5, [[40 / 1500 if i == j else 2 / 1500 for j in range(5)] for i in range(5)],
+        seed=1)),
+])
+def test_one_eigenvalue_alone_takes_lanczos_on_varied_degrees(graph, monkeypatch):
+    """Where a pair goes to LOBPCG for its Jacobi preconditioner, one eigenvalue without its
+    vector (algebraic_connectivity) is one pass of Lanczos, and still the dense one."""
+    from nx_gradopt.core import eigensolvers
+    from nx_gradopt.core.eigensolvers import choose_method
+
+    monkeypatch.setattr(eigensolvers, "VARIED_LOBPCG_MIN_NODES", 1000)
+    G = nx.convert_node_labels_to_integers(graph())
+    L = torch.as_tensor(nx.laplacian_matrix(G).toarray(), dtype=torch.float64).to_sparse_csr()
+    assert choose_method(L) == "lobpcg" and choose_method(L, one_value=True) == "lanczos"
+    n = len(G)
+    null = torch.full((n,), n**-0.5, dtype=torch.float64)
+    alone = smallest_eigenpairs(L, 1, null_vector=null, vectors=False)
+    assert alone.method == "lanczos" and alone.vectors is None
+    exact = np.linalg.eigvalsh(L.to_dense().numpy())[1]
+    np.testing.assert_allclose(float(alone.values[0]), exact, rtol=1e-10)
+
+
 def clustered_spectrum(n=400, cluster=20, spacing=1e-7):
     """A sparse diagonal matrix whose smallest eigenvalue after the null one (e_0) opens a
     cluster of ``cluster`` eigenvalues ``spacing`` apart, as λ₂ of an optimised weighting
@@ -151,8 +175,8 @@ def clustered_spectrum(n=400, cluster=20, spacing=1e-7):
     return matrix, null, np.sort(values)[1:]
 
 
-@pytest.mark.parametrize("method", ["shift_invert", "lanczos"])
-def test_arpack_widens_its_basis_on_a_tight_cluster(method, monkeypatch):
+def record_arpack_widths(monkeypatch):
+    """A list that receives the width (ncv) of each ARPACK call from here on."""
     import scipy.sparse.linalg as spla
 
     widths = []
@@ -163,9 +187,16 @@ def test_arpack_widens_its_basis_on_a_tight_cluster(method, monkeypatch):
         return eigsh(*args, **kwargs)
 
     monkeypatch.setattr(spla, "eigsh", recording)
+    return widths
+
+
+# One pair by plain Lanczos skips ARPACK (see the two-pass tests below): two pairs here.
+@pytest.mark.parametrize(("method", "k"), [("shift_invert", 1), ("lanczos", 2)])
+def test_arpack_widens_its_basis_on_a_tight_cluster(method, k, monkeypatch):
+    widths = record_arpack_widths(monkeypatch)
     matrix, null, expected = clustered_spectrum()
-    pairs = smallest_eigenpairs(matrix, 1, null_vector=null, method=method, seed=0)
-    np.testing.assert_allclose(pairs.values.numpy(), expected[:1], rtol=1e-12)
+    pairs = smallest_eigenpairs(matrix, k, null_vector=null, method=method, seed=0)
+    np.testing.assert_allclose(pairs.values.numpy(), expected[:k], rtol=1e-12)
     assert len(widths) > 1 and widths[1] == 2 * widths[0]  # the first basis did not converge
     vector = pairs.vectors[:, 0].numpy()
     # Within the cluster: its residual is at most the cluster's width.
@@ -188,3 +219,62 @@ def test_arpack_failing_at_every_width_falls_back_to_lobpcg(monkeypatch):
         assert pairs.method == "lobpcg"
         expected = np.linalg.eigvalsh(dense_laplacian(G))[1:3]
         np.testing.assert_allclose(pairs.values.numpy(), expected, rtol=1e-7)
+
+
+def arpack_forbidden(*args, **kwargs):
+    raise AssertionError("ARPACK was called")
+
+
+@pytest.mark.parametrize(("graph", "normalized"), [
+    (lambda: nx.connected_watts_strogatz_graph(1500, 6, 0.1, seed=1), False),
+    (lambda: nx.random_regular_graph(4, 1500, seed=1), False),
+    (lambda: weighted(nx.barabasi_albert_graph(1500, 3, seed=1)), True),  # null vector ~ sqrt(d)
+    (lambda: nx.circulant_graph(1500, [1, 2]), False),  # lambda_2 has multiplicity 2
+])
+def test_one_lanczos_pair_is_two_passes_without_arpack(graph, normalized, monkeypatch):
+    """The Fiedler pair by Lanczos without reorthogonalisation: the dense eigenvalue, a
+    residual within the tolerance, orthogonal to the null vector, and no ARPACK call; the
+    eigenvalue alone (one pass, no vector) just as accurate."""
+    import scipy.sparse.linalg as spla
+
+    monkeypatch.setattr(spla, "eigsh", arpack_forbidden)
+    G = nx.convert_node_labels_to_integers(graph())
+    matrix, u = torch_laplacian(G, "cpu", normalized)
+    dense = matrix.to_dense().numpy()
+    expected = np.linalg.eigvalsh(dense)[1]
+    alone = smallest_eigenpairs(matrix, 1, null_vector=u, method="lanczos", tol=1e-8, seed=0,
+                                vectors=False)
+    assert alone.vectors is None
+    # atol: the dense eigenvalue's own error, eps * ||L|| (lambda_2 of the cycle is 8.8e-5).
+    np.testing.assert_allclose(float(alone.values[0]), expected, rtol=1e-12, atol=1e-13)
+    pairs = smallest_eigenpairs(matrix, 1, null_vector=u, method="lanczos", tol=1e-8, seed=0)
+    assert pairs.method == "lanczos"
+    value, vector = float(pairs.values[0]), pairs.vectors[:, 0].numpy()
+    np.testing.assert_allclose(value, expected, rtol=1e-12, atol=1e-13)
+    assert np.linalg.norm(dense @ vector - value * vector) <= 10 * 1e-8 * value
+    assert abs(np.linalg.norm(vector) - 1) < 1e-12 and abs(u.numpy() @ vector) < 1e-12
+
+
+def test_two_pass_lanczos_on_an_invariant_krylov_space():
+    """K_700: after the null vector, one eigenvalue (700), so the Krylov space is invariant
+    after one step; the recurrence must stop there, not divide by a rounding-level beta."""
+    G = nx.complete_graph(700)
+    nx.set_edge_attributes(G, 1.0, "weight")
+    matrix, u = torch_laplacian(G, "cpu")
+    pairs = smallest_eigenpairs(matrix, 1, null_vector=u, method="lanczos", seed=0)
+    np.testing.assert_allclose(pairs.values.numpy(), [700.0], rtol=1e-13)
+    vector = pairs.vectors[:, 0].numpy()
+    assert abs(vector.sum()) < 1e-10 and abs(np.linalg.norm(vector) - 1) < 1e-12
+
+
+def test_two_pass_lanczos_out_of_steps_goes_to_arpack(monkeypatch):
+    from nx_gradopt.core import eigensolvers
+
+    calls = record_arpack_widths(monkeypatch)
+    monkeypatch.setattr(eigensolvers, "TWO_PASS_MAX_STEPS", 20)
+    G = nx.connected_watts_strogatz_graph(1500, 6, 0.1, seed=1)
+    matrix, u = torch_laplacian(G, "cpu")
+    pairs = smallest_eigenpairs(matrix, 1, null_vector=u, method="lanczos", tol=1e-8, seed=0)
+    assert calls
+    expected = np.linalg.eigvalsh(matrix.to_dense().numpy())[1]
+    np.testing.assert_allclose(pairs.values.numpy(), [expected], rtol=1e-12)
