@@ -5,6 +5,7 @@
         [--only rgg_2000 ...]
     python benchmarks/bench_lambda2.py --small [--clarabel]
     python benchmarks/bench_lambda2.py --real ../shared/data/realdata/networks --time-limit 30
+    python benchmarks/bench_lambda2.py --capacitated
 
 Reports, per case, lambda_2 / optimum (analytic on grids, the SDP reference otherwise, the
 certified bound where neither is known), the certified relative gap and the time, at the
@@ -16,7 +17,9 @@ so it gets twice ours and its lambda_2 is compared per unit of our budget.
 ``--small``: the small graphs at default settings, best of five, beside Clarabel (``pip
 install clarabel``, a generic conic interior-point solver) on the same SDP posed as a
 modelling tool would. ``--real``: every network of the real-data folder with at most 10^4
-nodes (largest component), budget m, at ``--tol`` within ``--time-limit``.
+nodes (largest component), budget m, at ``--tol`` within ``--time-limit``. ``--capacitated``:
+capacities of 1.5 and 2 times the mean weight on every edge, with the dual phase for
+capacities and with the primal phase alone, side by side.
 """
 
 import argparse
@@ -49,12 +52,15 @@ def cases(reference, large):
         yield "rgg_20000", nx.random_geometric_graph(20000, 0.0175, seed=5), None
 
 
-def ours(G, tol, time_limit):
+def ours(G, tol, time_limit, capacity=None):
+    """lambda_2, bound and time at budget 1 (``capacity`` is a multiple of the mean weight)."""
+    if capacity is not None:
+        capacity /= G.number_of_edges()
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         start = time.perf_counter()
         H = nx.optimize_algebraic_connectivity(G, 1.0, tol=tol, time_limit=time_limit,
-                                               max_iter=100_000, seed=0)
+                                               capacity=capacity, max_iter=100_000, seed=0)
         elapsed = time.perf_counter() - start
     return H.graph["algebraic_connectivity"], H.graph["upper_bound"], elapsed
 
@@ -176,8 +182,12 @@ def main():
     parser.add_argument("--real", type=pathlib.Path, metavar="FOLDER",
                         help="only the real networks of FOLDER (realdata/networks), "
                              "--time-limit each")
+    parser.add_argument("--capacitated", action="store_true",
+                        help="only the capacitated cases, with and without their dual phase")
     arguments = parser.parse_args()
     ours(nx.grid_2d_graph(8, 8), 1e-3, None)  # warm-up: imports, first factorisations
+    if arguments.capacitated:
+        return capacitated_table(arguments.tol, arguments.time_limit)
     if arguments.small:
         return small_table(arguments.clarabel)
     if arguments.real:
@@ -216,6 +226,32 @@ def small_table(clarabel, repeats=5):
             line += (f"{min(t for _, t, _ in results):>12.3f}{results[0][0] / bound:>24.9f}"
                      f"  {results[0][2]}")
         print(line, flush=True)
+
+
+def capacitated_table(tol, time_limit):
+    """Each capacitated case twice in one run: as the solver runs it, and with the primal
+    phase alone (the dual phase's start moved out of reach; before capacities had a dual
+    phase, that phase also ended each stage with the small SDP of the base-network problems)."""
+    from nx_gradopt.connectivity import lambda2
+
+    graphs = {
+        "rgg_2000": nx.random_geometric_graph(2000, 0.05, seed=5),
+        "grid_100x100": nx.grid_2d_graph(100, 100),
+    }
+    print(f"{'case':<14}{'capacity':>9}{'gap':>10}{'time s':>9}{'primal alone: gap':>19}"
+          f"{'time s':>9}")
+    for name, capacity in (("rgg_2000", 2.0), ("rgg_2000", 1.5), ("grid_100x100", 2.0)):
+        G = graphs[name]
+        lam2, bound, elapsed = ours(G, tol, time_limit, capacity)
+        stages = lambda2.PRIMAL_STAGES
+        lambda2.PRIMAL_STAGES = 10**9
+        try:
+            primal_lam2, primal_bound, primal_elapsed = ours(G, tol, time_limit, capacity)
+        finally:
+            lambda2.PRIMAL_STAGES = stages
+        print(f"{name:<14}{capacity:>9g}{(bound - lam2) / bound:>10.1e}{elapsed:>9.2f}"
+              f"{(primal_bound - primal_lam2) / primal_bound:>19.1e}{primal_elapsed:>9.2f}",
+              flush=True)
 
 
 def real_table(folder, tol, time_limit):

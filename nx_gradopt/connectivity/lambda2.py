@@ -18,15 +18,16 @@ L-BFGS-B (see :mod:`.engine`), lowering :math:`\mu` in stages as the certified g
 and doubling k when the cluster of eigenvalues near :math:`\lambda_2` fills it.
 
 Certificate: :math:`X = \sum_i \pi_i x_i x_i^\top` is dual feasible, so every evaluation gives
-a bound for free (:mod:`.certificate`); with capacities or a base network, at the end of each
-stage the best :math:`X` in the span of the computed eigenvectors is found by a small SDP. At a
+a bound for free (:mod:`.certificate`); with a base network, at the end of each stage the
+best :math:`X` in the span of the computed eigenvectors is found by a small SDP. At a
 maximiser of :math:`f_\mu` the free bound is :math:`\sum_i \pi_i \lambda_i`, so the gap
 closes as :math:`\mu` does.
 
 That primal method certifies grids quickly but stalls where the optimal weights vanish on most
-edges (15-30 % gaps on random geometric graphs). Problems without capacities or a base network
-therefore switch after ``PRIMAL_STAGES`` stages to the dual phase (:mod:`.unfolding`), warm
-started from the best point, which returns a bound and a feasible weighting at every step.
+edges (15-30 % gaps on random geometric graphs). Problems without a base network therefore
+switch after ``PRIMAL_STAGES`` stages to the dual phase (:mod:`.unfolding`, with or without
+capacities), warm started from the best point, which returns a bound and a feasible
+weighting at every step.
 """
 
 import dataclasses
@@ -51,7 +52,7 @@ from .unfolding import unfolding_iterates
 # Evaluations per stage of constant mu: long enough for L-BFGS-B to build curvature, short
 # enough to refine the certificate and adapt mu and k regularly.
 STAGE_EVALUATIONS = 40
-# Primal stages before the dual phase (problems without capacities or base network). Grids
+# Primal stages before the dual phase (problems without a base network). Grids
 # certify within them; graphs whose optimal weights vanish on most edges stall there.
 PRIMAL_STAGES = 2
 # method="auto": problems this small go to the interior-point method at once (karate to
@@ -242,7 +243,9 @@ def _maximize(problem, max_iter, tol, time_limit, started, eigen_method, runtime
         """The dual phase: augmented Lagrangian steps on the unfolding, from the best point."""
         pairs = state["pairs"]
         _, mixing = soft_min(state["best_values"])
-        steps = unfolding_iterates(problem, state["weights"], state["best"], pairs.vectors, mixing)
+        deadline = None if time_limit is None else started + time_limit
+        steps = unfolding_iterates(problem, state["weights"], state["best"], pairs.vectors, mixing,
+                                   deadline=deadline)
         for weights, bound in steps:
             weights = weights.to(dtype)
             state["bound"] = min(state["bound"], bound)
@@ -264,7 +267,7 @@ def _maximize(problem, max_iter, tol, time_limit, started, eigen_method, runtime
 
     reason, converged = "", False
     w = problem.uniform_weights(dtype)
-    unfoldable = problem.capacity is None and problem.base_w is None
+    unfoldable = problem.base_w is None
     try:
         for stage in itertools.count():
             if unfoldable and stage == PRIMAL_STAGES and state["best"] > 0:
@@ -279,7 +282,9 @@ def _maximize(problem, max_iter, tol, time_limit, started, eigen_method, runtime
             if not unfoldable:
                 # Stage end: the best X in the span of the best point's eigenvectors. (The
                 # unfolding phase certifies the other problems; this SDP took 0.4 s on a
-                # 100 x 100 grid without improving on the free bound.)
+                # 100 x 100 grid without improving on the free bound.) A base network has
+                # no dual phase: its form of the unfolding, measured, did not help (see
+                # docs/connectivity.rst).
                 bound, _ = certified_upper_bound(pairs.vectors, problem, start=mixing)
                 state["bound"] = min(state["bound"], bound)
                 check_stop()
