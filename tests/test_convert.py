@@ -70,6 +70,37 @@ def test_views_and_adjacency_order_match_networkx_sparse_array(view):
     np.testing.assert_array_equal(as_scipy(tg), nx.to_scipy_sparse_array(G).toarray())
 
 
+def integer_graph(labels, seed=0):
+    """A weighted G(n, p) on the given integer labels, its adjacency in shuffled order."""
+    rng = np.random.default_rng(seed)
+    G = nx.Graph()
+    G.add_nodes_from(labels)
+    pairs = [(a, b) for a in labels for b in labels if a < b and rng.random() < 0.3]
+    for index in rng.permutation(len(pairs)):
+        G.add_edge(*pairs[index], weight=float(rng.integers(1, 5)))
+    return G
+
+
+@pytest.mark.parametrize("labels", [
+    list(range(20)),  # their own indices
+    [7, 3, 0, 15, 2, 9, 40, 12, 5, 1],  # small integers out of order: the look-up table
+    [-3, 5, 2, 8, 0, 11],  # a negative label: the dictionary
+    [10**12, 5, 17, 3],  # a label too large for a table: the dictionary
+    [True, 2, 3],  # a bool is a node of its own type: the dictionary
+])
+def test_integer_labels_match_networkx_sparse_array(labels):
+    # Each path from node labels to indices (and the sortedness test that skips the
+    # coalescing sort) against NetworkX's own matrix.
+    for G in (integer_graph(labels), nx.convert_node_labels_to_integers(integer_graph(labels))):
+        G.add_edge(labels[0], labels[0], weight=2.0)  # a self-loop
+        tg = from_networkx(G, weight="weight")
+        assert tg.nodes == list(G)
+        np.testing.assert_array_equal(as_scipy(tg), nx.to_scipy_sparse_array(G).toarray())
+        sub = G.subgraph(list(G)[1::2])
+        np.testing.assert_array_equal(as_scipy(from_networkx(sub, weight="weight")),
+                                      nx.to_scipy_sparse_array(sub).toarray())
+
+
 @given(weighted_graphs(min_nodes=1, max_nodes=12, negative=True))
 def test_round_trip(G):
     tg = from_networkx(G, weight="weight")
