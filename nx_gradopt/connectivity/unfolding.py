@@ -96,7 +96,7 @@ def _past(deadline):
     return callback
 
 
-def _minimize_on_host(lagrangian, embedding, deadline=None):
+def _minimize_on_host(lagrangian, embedding, deadline=None, iterations=INNER_ITERATIONS):
     shape, device = embedding.shape, embedding.device
 
     def value_and_gradient(x):
@@ -105,7 +105,7 @@ def _minimize_on_host(lagrangian, embedding, deadline=None):
 
     result = scipy.optimize.minimize(
         value_and_gradient, embedding.cpu().numpy().ravel(), jac=True, method="L-BFGS-B",
-        options={"maxiter": INNER_ITERATIONS, "maxfun": 2 * INNER_ITERATIONS, "maxcor": 10,
+        options={"maxiter": iterations, "maxfun": 2 * iterations, "maxcor": 10,
                  "ftol": 1e-13, "gtol": 1e-12},
         callback=_past(deadline),
     )
@@ -168,7 +168,7 @@ def unfolding_iterates(problem, weights, value, vectors, mixing, *, deadline=Non
     budget = problem.budget
     incidence, transpose = _incidence(problem, dtype)
     multipliers = weights.to(dtype) / value
-    embedding = vectors.to(dtype) * (mixing.to(dtype) + 1e-2 / mixing.numel()).sqrt()
+    embedding = _starting_embedding(vectors, mixing)
 
     def geometry(v):
         """Edge differences, squared edge lengths and the centred embedding."""
@@ -198,6 +198,13 @@ def unfolding_iterates(problem, weights, value, vectors, mixing, *, deadline=Non
         total = float(multipliers.sum())
         candidate = budget * multipliers / total if total > 0 else weights
         yield candidate, bound
+
+
+def _starting_embedding(vectors, mixing):
+    """The eigenvectors weighted by the square roots of their mixing weights (and a little
+    of each, so that none starts at zero), in float64."""
+    dtype = torch.float64
+    return vectors.to(dtype) * (mixing.to(dtype) + 1e-2 / mixing.numel()).sqrt()
 
 
 def _capacitated_unfolding_iterates(problem, weights, value, vectors, mixing, deadline):
@@ -235,7 +242,7 @@ def _capacitated_unfolding_iterates(problem, weights, value, vectors, mixing, de
     host_caps = caps.cpu().numpy()
     multipliers = weights.to(dtype) / value
     total = float(multipliers.sum())  # the budget multiplier eta = B / lambda_2
-    embedding = vectors.to(dtype) * (mixing.to(dtype) + 1e-2 / mixing.numel()).sqrt()
+    embedding = _starting_embedding(vectors, mixing)
     embedding = embedding - embedding.mean(dim=0)
     rank = embedding.shape[1]
     # The start: the eigenvectors' embedding scaled so that its knapsack bound is the
@@ -253,7 +260,6 @@ def _capacitated_unfolding_iterates(problem, weights, value, vectors, mixing, de
     size = n * rank
 
     def unpack(x):
-        x = torch.from_numpy(x).to(device)
         return x[:size].view(n, rank), x[size]
 
     def multipliers_at(u, t):
@@ -280,18 +286,13 @@ def _capacitated_unfolding_iterates(problem, weights, value, vectors, mixing, de
             mu * mu - total**2) / (2.0 * budget_sigma)
         gradient_u = 2.0 * (transpose @ (differences * clipped[:, None]) - centred)
         gradient_t = mu - clipped.sum()
-        gradient = torch.cat([gradient_u.reshape(-1), gradient_t.reshape(1)])
-        return float(value), gradient.cpu().numpy()
+        return value, torch.cat([gradient_u.reshape(-1), gradient_t.reshape(1)])
 
-    x = torch.cat([embedding.reshape(-1),
-                   torch.tensor([threshold], dtype=dtype, device=device)]).cpu().numpy()
+    # (U, t) as one flat vector. Always SciPy's L-BFGS-B on the host: the root of mu is
+    # found there at every evaluation anyway.
+    x = torch.cat([embedding.reshape(-1), torch.tensor([threshold], dtype=dtype, device=device)])
     while True:
-        x = scipy.optimize.minimize(
-            lagrangian, x, jac=True, method="L-BFGS-B",
-            options={"maxiter": CAPPED_INNER_ITERATIONS, "maxfun": 2 * CAPPED_INNER_ITERATIONS,
-                     "maxcor": 10, "ftol": 1e-13, "gtol": 1e-12},
-            callback=_past(deadline),
-        ).x
+        x = _minimize_on_host(lagrangian, x, deadline, CAPPED_INNER_ITERATIONS)
         u, t = unpack(x)
         _, multipliers, total = multipliers_at(u, t)
         bound, _ = certified_upper_bound(u, problem, start=u.new_ones(rank), refine=False)
