@@ -11,7 +11,7 @@ import torch
 from ..core.progress import Progress
 from ..core.results import INTERRUPTED, OptimizationResult
 from ..core.sparse import scipy_to_torch_csr
-from . import certificate
+from . import certificate, cycles
 from .local_search import cut_value, descend, gains, load_compiled, symmetric_csr
 from .memetic import Stagnation, memetic_search
 from .oblique import ObliqueLBFGS, add_rank, random_point
@@ -48,14 +48,17 @@ MIN_GAIN_PER_DOUBLING = 2e-3
 # _iterate_and_certify).
 RANK_CHECKS_FROM = 150
 RANK_STEP = 4
-# With a time limit, the SDP phase may use at most this share of it.
+# With a time limit, the SDP phase may use at most this share of it, and the cycle
+# relaxation's matchings (before it) this one.
 SDP_TIME_SHARE = 0.6
+RELAXATION_TIME_SHARE = 0.2
 
 
 # What can prove a bound: a Cholesky (or LDLᵀ) factorisation with Rump's rounding margin;
 # Lanczos from a random start, wrong with probability at most
-# certificate.FAILURE_PROBABILITY; Gershgorin's discs; or the total positive weight.
-PROOFS = ("Cholesky", "randomized", "Gershgorin", "total weight")
+# certificate.FAILURE_PROBABILITY; Gershgorin's discs; the total positive weight; or the cycle
+# relaxation's minimum-weight matching (cycles.py).
+PROOFS = ("Cholesky", "randomized", "Gershgorin", "total weight", "cycle relaxation")
 
 
 @dataclass(frozen=True)
@@ -64,14 +67,17 @@ class MaxCutResult(OptimizationResult):
 
     ``x`` holds the spins (±1 per node, float64, CPU), ``fun`` the cut value and
     ``upper_bound`` a certified bound on the maximum cut. ``converged`` says whether the SDP was
-    solved to ``tol`` (certified); ``nit`` counts Burer–Monteiro iterations.
+    solved to ``tol`` (certified); ``nit`` counts Burer–Monteiro iterations. When the cycle
+    relaxation proves the cut maximum first, the SDP is not solved: ``sdp_value`` is NaN,
+    ``factor`` None and ``converged`` False.
 
     Attributes
     ----------
     sdp_value : float
         :math:`\\tfrac14\\operatorname{tr}(LYY^\\top)` at the returned factor: a lower bound
-        on the SDP optimum (``upper_bound`` is an upper bound on it, too).
-    factor : torch.Tensor
+        on the SDP optimum (``upper_bound`` is an upper bound on it too, unless ``proof`` is
+        "cycle relaxation").
+    factor : torch.Tensor or None
         The Burer–Monteiro factor Y (n × rank, unit rows).
     moves : int
         Local-search moves made.
@@ -295,6 +301,7 @@ def solve_max_cut(
     """
     generator = runtime.generator
     load_compiled()  # once per process, before the clock starts: it can take 13 s
+    cycles.load_compiled()
     start = time.perf_counter()
     progress = Progress("max_cut_sdp")
     deadline = math.inf if time_limit is None else start + time_limit
@@ -307,11 +314,31 @@ def solve_max_cut(
             proof="total weight",
         )
     adjacency, matrix = _adjacency(n, u, v, w, runtime.device, runtime.dtype)
+    csr = (matrix.indptr, matrix.indices, matrix.data)
+    integral = bool(torch.all(w == torch.round(w)))
+    # Grids, tori, lattices: a bound from a matching, often tighter than the SDP's, and a
+    # cut that is often maximum (see cycles.py). Its tie-breaks follow the user's seed
+    # without drawing from the generator.
+    relaxation = cycles.cycle_relaxation(
+        matrix, np.random.default_rng(generator.initial_seed()),
+        deadline=math.inf if time_limit is None else start + RELAXATION_TIME_SHARE * time_limit,
+    )
+    if relaxation is not None:
+        value = cut_value(*csr, relaxation.spins)
+        progress("cycle relaxation: bound %.10g, cut %.10g", relaxation.bound, value,
+                 force=True)
+        if cycles.proven_maximum(value, relaxation.bound, integral):
+            x = relaxation.spins * relaxation.spins[0]
+            return MaxCutResult(
+                x=torch.from_numpy(x), fun=value, nit=0, converged=False,
+                reason="maximum cut, proven by the cycle relaxation",
+                upper_bound=max(relaxation.bound, value), time=time.perf_counter() - start,
+                sdp_value=math.nan, factor=None, proof="cycle relaxation",
+            )
     randomized = certificate.uses_randomized_certificate(matrix, runtime.device,
                                                          certificate_kind)
     if rank is None:
         rank = default_rank(n, expander=randomized)
-    csr = (matrix.indptr, matrix.indices, matrix.data)
     sdp_deadline = certificate_deadline = math.inf
     if time_limit is not None:
         sdp_deadline = start + SDP_TIME_SHARE * time_limit
@@ -329,8 +356,12 @@ def solve_max_cut(
 
     eps = 1e-9 * float(np.abs(csr[2]).max())
     roundings = _roundings(Y, adjacency, float(w.sum()), generator)
+    if relaxation is not None:
+        # Its cut is the search's first start: on the tori a few edges short of the bound.
+        roundings = np.vstack([relaxation.spins.astype(np.int8), roundings])
+        if relaxation.bound < bound:
+            bound, proof = relaxation.bound, "cycle relaxation"
     # A cut at the bound is maximum; with integer weights, so is one at the bound's floor.
-    integral = bool(torch.all(w == torch.round(w)))
     optimum = math.floor(bound) if integral else bound
     budget = math.inf if max_moves is None else max_moves
     chains = chains or default_chains()

@@ -105,16 +105,20 @@ class MaxCutSolution:
         is at least ``1 - relative_gap`` of the maximum.
     sdp_value : float
         :math:`\\frac14\\langle L, YY^\\top\\rangle` of the factor: within the certified bound
-        and the SDP optimum.
+        and the SDP optimum. NaN when the SDP was not solved (below).
     sdp_certified : bool
-        Whether ``upper_bound`` met the SDP tolerance: then the SDP optimum lies in
-        ``[sdp_value, upper_bound]``, at most ``tol`` apart.
+        Whether the SDP's bound met ``tol``: then the SDP optimum lies within ``tol`` of
+        ``sdp_value``.
     bound_proof : str
         What proves ``upper_bound``: "Cholesky" (a factorisation: a proof), "randomized"
         (Lanczos from a random start: wrong with probability at most 1e-9), "Gershgorin" or
-        "total weight" (looser proofs, when no better one could be made in time).
-    factor : numpy.ndarray
-        The Burer–Monteiro factor Y (unit rows), row k for ``nodes[k]``.
+        "total weight" (looser proofs, when no better one could be made in time), or "cycle
+        relaxation" (a minimum-weight matching on the graph's short cycles: grids, tori and
+        lattices, where it is tighter than the SDP's; when its cut is maximum the SDP is
+        skipped).
+    factor : numpy.ndarray or None
+        The Burer–Monteiro factor Y (unit rows), row k for ``nodes[k]``; None when the SDP was
+        skipped.
     nodes : list
         G's nodes in the factor's row order.
     iterations : int
@@ -224,7 +228,8 @@ def max_cut_sdp_result(
         max_moves=max_moves, chains=chains, runtime=runtime, certificate_kind=certificate,
     )
     interrupted = warn_if_interrupted("max_cut_sdp", result, "the best cut, with a valid bound,")
-    if not result.converged and not interrupted:
+    # A bound from the cycle relaxation does not rest on the SDP's convergence.
+    if not result.converged and not interrupted and result.proof != "cycle relaxation":
         warnings.warn(
             f"max_cut_sdp: the SDP stopped ({result.reason}) with its bound "
             f"{result.sdp_gap:.1e} (relative) above its value, more than tol={tol}; raise "
@@ -246,7 +251,8 @@ def max_cut_sdp_result(
         cut_value=cut, partition=(S, T), upper_bound=bound,
         relative_gap=(bound - cut) / bound if bound > 0 else 0.0,
         sdp_value=result.sdp_value, sdp_certified=result.converged,
-        factor=result.factor.numpy(), nodes=list(nodes), iterations=result.nit,
+        factor=None if result.factor is None else result.factor.numpy(), nodes=list(nodes),
+        iterations=result.nit,
         moves=result.moves, time=result.time, sdp_time=result.sdp_time,
         bound_proof=result.proof,
     )
