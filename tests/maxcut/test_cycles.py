@@ -17,7 +17,7 @@ from .. import oracles
 
 
 def with_weights(G, draw):
-    """G with an integer-indexed copy whose edges weigh ``draw()`` each."""
+    """A copy of G with nodes 0..n-1 whose edges weigh ``draw()`` each."""
     H = nx.convert_node_labels_to_integers(G, ordering="sorted")
     for u, v in H.edges:
         H.edges[u, v]["weight"] = draw()
