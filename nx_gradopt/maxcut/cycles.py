@@ -20,8 +20,9 @@ glasses, to matching. On a torus the faces miss two cycles of the cycle space: X
 cut or a cut plus a loop around the torus, and colouring the nodes along a spanning tree
 turns it into a cut a few dozen edges short, which the local search repairs. On the Gset
 tori measured (G11-G13, G32-G34, G48, G57, G62, G65-G67, G72, G77, G81) the bound is at most
-0.4% above the best known cut (0.21% from 7 000 nodes; the SDP value is 11-12% above it), and the cuts of G62, G65, G72 and G77 meet
-it, which proves them maximum (G62: 4 872, above the best known 4 870).
+0.4% above the best known cut (0.21% from 7 000 nodes; the SDP value is 11-12% above it),
+and the cuts of G62, G65, G72 and G77 meet it, which proves them maximum (G62: 4 872, above
+the best known 4 870).
 """
 
 import math
@@ -32,6 +33,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from ..core.compiled import compiled, load_once
+from .local_search import cut_value, symmetric_csr
 
 # PyMatching computes in integers; weights that are not small integers are scaled so that the
 # largest is this, and the bound allows for the rounding (see _matching_weights).
@@ -51,11 +53,13 @@ SEARCH_LIMIT = 1e8
 
 @dataclass(frozen=True)
 class CycleRelaxation:
-    """The relaxation's bound (``bound``: no cut is heavier) and the cut coloured from its
-    optimal edge set (``spins``, ±1 per node); ``cycles`` counts the short cycles used."""
+    """The relaxation's bound (``bound``: no cut is heavier), the cut coloured from its
+    optimal edge set (``spins``, ±1 per node) and that cut's weight (``cut``); ``cycles``
+    counts the short cycles used."""
 
     bound: float
     spins: np.ndarray
+    cut: float
     cycles: int
 
 
@@ -76,6 +80,7 @@ def cycle_relaxation(matrix, rng, deadline=math.inf):
         return None
     upper = sp.triu(matrix, k=1, format="coo")
     rows, cols, w = upper.row.astype(np.int64), upper.col.astype(np.int64), upper.data
+    csr = (matrix.indptr, matrix.indices, matrix.data)
     # Each stored entry's edge number, for the compiled walks over the adjacency.
     edge = sp.coo_matrix(
         (np.r_[np.arange(1, m + 1), np.arange(1, m + 1)], (np.r_[rows, cols], np.r_[cols, rows])),
@@ -84,7 +89,9 @@ def cycle_relaxation(matrix, rng, deadline=math.inf):
     edge.sort_indices()
     indptr, indices = edge.indptr.astype(np.int64), edge.indices.astype(np.int64)
     ids = edge.data.astype(np.int64) - 1
-    cycles = _short_cycles(indptr, indices, ids, m)
+    # Paths x-a-y from one node x: at most the largest total degree of a node's neighbours.
+    longest = int((edge.astype(bool).astype(np.int64) @ degrees).max())
+    cycles = _short_cycles(indptr, indices, ids, m, longest)
     if cycles is None:
         return None
     # Cycles × edges incidence: an edge joins its cycles, or its one cycle to the boundary.
@@ -96,26 +103,29 @@ def cycle_relaxation(matrix, rng, deadline=math.inf):
     )
     positive = w > 0
     frustrated = ((incidence @ positive.astype(np.int64)) % 2).astype(np.uint8)
-    integer_weights, slack = _matching_weights(np.abs(w))
-    scale = integer_weights.max() / np.abs(w).max() if integer_weights.max() > 0 else 1.0
+    integer_weights, scale, slack = _matching_weights(np.abs(w))
     join = _lightest_join(incidence, integer_weights, frustrated)
     bound = float(w[positive].sum()) - float(integer_weights[join].sum()) / scale + slack
     n = matrix.shape[0]
-    spins = _colour(indptr, indices, ids, positive ^ join, n)
+    crossing = positive ^ join
+    spins = _colour(indptr, indices, ids, crossing, n)
+    is_cut = _is_cut(indptr, indices, ids, crossing, spins)
+    cut = cut_value(*csr, spins)
     # On a torus the optimal edge set may go around it and is then no cut. Optimal sets
     # differ in how the matching breaks ties: other ties (each weight times m + 1 plus a
     # random 0 or 1, which leaves every optimum optimal) may give one that is a cut.
     retie = integer_weights.max() * (m + 1) < TIE_BREAK_LIMIT
     for _ in range(TIE_BREAKS if retie else 0):
-        if _is_cut(indptr, indices, ids, positive ^ join, spins) or not affordable():
+        if is_cut or not affordable():
             break
         ties = integer_weights * (m + 1) + rng.integers(0, 2, m)
-        other = _lightest_join(incidence, ties, frustrated)
-        other_spins = _colour(indptr, indices, ids, positive ^ other, n)
-        if _is_cut(indptr, indices, ids, positive ^ other, other_spins) or \
-                w @ (other_spins[rows] != other_spins[cols]) > w @ (spins[rows] != spins[cols]):
-            join, spins = other, other_spins
-    return CycleRelaxation(bound=bound, spins=spins, cycles=len(cycles))
+        crossing = positive ^ _lightest_join(incidence, ties, frustrated)
+        other = _colour(indptr, indices, ids, crossing, n)
+        is_cut = _is_cut(indptr, indices, ids, crossing, other)
+        other_cut = cut_value(*csr, other)
+        if is_cut or other_cut > cut:
+            spins, cut = other, other_cut
+    return CycleRelaxation(bound=bound, spins=spins, cut=cut, cycles=len(cycles))
 
 
 def _lightest_join(incidence, weights, frustrated):
@@ -135,7 +145,8 @@ def load_compiled():
     def warm_up():
         import pymatching  # noqa: F401
 
-        triangle = sp.csr_matrix(np.ones((3, 3)) - np.eye(3))
+        # A triangle, in the index and weight types of the solver's matrices.
+        triangle = symmetric_csr(3, np.array([0, 1, 2]), np.array([1, 2, 0]), np.ones(3))
         cycle_relaxation(triangle, np.random.default_rng(0))
 
     load_once(_collect_short_cycles, "max-cut cycle relaxation", warm_up)
@@ -148,41 +159,35 @@ def _matching_weights(weights):
     scaled by s so that the largest is MATCHING_SCALE, and rounded, each by at most half a
     unit. The lightest edge set J* for the true weights then weighs at least (q(J*) − m/2)/s
     ≥ (q(J) − m/2)/s, with J the set the matching finds for the rounded weights q: the bound
-    computed from q(J)/s is raised by m/(2s), m/2²¹ of the largest weight."""
+    computed from q(J)/s is raised by m/(2s), m/2²¹ of the largest weight. Returns (q, s,
+    slack)."""
     largest = float(weights.max())
     if largest <= MATCHING_SCALE and np.all(weights == np.round(weights)):
-        return weights.astype(np.float64), 0.0
+        return weights.astype(np.float64), 1.0, 0.0
     scale = MATCHING_SCALE / largest
-    return np.round(weights * scale), len(weights) / (2 * scale)
+    return np.round(weights * scale), scale, len(weights) / (2 * scale)
 
 
 @compiled
-def _collect_short_cycles(indptr, indices, ids, m, cycles):
+def _collect_short_cycles(indptr, indices, ids, m, longest, cycles):
     """Fill ``cycles`` (rows of 4 edge numbers, -1 padding a triangle) with every triangle
     and chordless 4-cycle, each once (from its smallest node); return how many, or -1 as
-    soon as an edge lies on more than two."""
+    soon as an edge lies on more than two. ``longest`` bounds the paths x-a-y from one x."""
     n = len(indptr) - 1
     on = np.zeros(m, np.int64)  # cycles through each edge
     to_x = np.full(n, -1, np.int64)  # the edge from the current x to each neighbour, or -1
     via_head = np.full(n, -1, np.int64)  # paths x-a-y found so far, a linked list per y
-    via_next = np.empty(0, np.int64)
+    # The paths x-a-y of the current x, with x the smallest node and y no neighbour of x
+    # (else a chord): a, the edges x-a and a-y, and the next path to the same y.
+    path_a = np.empty(longest, np.int64)
+    path_xa = np.empty(longest, np.int64)
+    path_ay = np.empty(longest, np.int64)
+    via_next = np.empty(longest, np.int64)
+    touched = np.empty(longest, np.int64)  # the ends y reached from x
     count = 0
     for x in range(n):
         for k in range(indptr[x], indptr[x + 1]):
             to_x[indices[k]] = ids[k]
-        # Paths x-a-y with x the smallest node and y no neighbour of x (else a chord).
-        paths = 0
-        for k in range(indptr[x], indptr[x + 1]):
-            a = indices[k]
-            if a > x:
-                for j in range(indptr[a], indptr[a + 1]):
-                    if indices[j] > x:
-                        paths += 1
-        path_a = np.empty(paths, np.int64)
-        path_xa = np.empty(paths, np.int64)
-        path_ay = np.empty(paths, np.int64)
-        via_next = np.full(paths, -1, np.int64)
-        touched = np.empty(paths, np.int64)
         touched_count = 0
         p = 0
         for k in range(indptr[x], indptr[x + 1]):
@@ -246,11 +251,11 @@ def _collect_short_cycles(indptr, indices, ids, m, cycles):
     return count
 
 
-def _short_cycles(indptr, indices, ids, m):
+def _short_cycles(indptr, indices, ids, m, longest):
     """The short cycles as rows of edge numbers, or None when the relaxation does not apply.
     With each edge on at most two of them there are at most 2m/3."""
     cycles = np.empty((2 * m // 3 + 1, 4), np.int64)
-    count = _collect_short_cycles(indptr, indices, ids, m, cycles)
+    count = _collect_short_cycles(indptr, indices, ids, m, longest, cycles)
     return None if count < 0 else cycles[:count]
 
 

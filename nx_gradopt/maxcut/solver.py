@@ -324,15 +324,15 @@ def solve_max_cut(
         deadline=math.inf if time_limit is None else start + RELAXATION_TIME_SHARE * time_limit,
     )
     if relaxation is not None:
-        value = cut_value(*csr, relaxation.spins)
-        progress("cycle relaxation: bound %.10g, cut %.10g", relaxation.bound, value,
+        progress("cycle relaxation: bound %.10g, cut %.10g", relaxation.bound, relaxation.cut,
                  force=True)
-        if cycles.proven_maximum(value, relaxation.bound, integral):
+        if cycles.proven_maximum(relaxation.cut, relaxation.bound, integral):
             x = relaxation.spins * relaxation.spins[0]
             return MaxCutResult(
-                x=torch.from_numpy(x), fun=value, nit=0, converged=False,
+                x=torch.from_numpy(x), fun=relaxation.cut, nit=0, converged=False,
                 reason="maximum cut, proven by the cycle relaxation",
-                upper_bound=max(relaxation.bound, value), time=time.perf_counter() - start,
+                upper_bound=max(relaxation.bound, relaxation.cut),
+                time=time.perf_counter() - start,
                 sdp_value=math.nan, factor=None, proof="cycle relaxation",
             )
     randomized = certificate.uses_randomized_certificate(matrix, runtime.device,
