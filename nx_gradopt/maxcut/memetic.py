@@ -95,12 +95,14 @@ class Elite:
 
 class Stagnation:
     """When a search stops: after ``stall_runs`` runs without a better cut, or, with
-    ``min_gain``, once a doubling of its runs gained less than that share of the cut."""
+    ``min_gain``, once a doubling of its runs (the first from ``gain_from`` runs, by default
+    ``stall_runs``) gained less than that share of the cut."""
 
-    def __init__(self, stall_runs, min_gain=0.0):
+    def __init__(self, stall_runs, min_gain=0.0, gain_from=None):
         self.stall_runs, self.min_gain = stall_runs, min_gain
         self.best, self.improved_at = -math.inf, 0
-        self.milestone, self.best_at_milestone = stall_runs, -math.inf
+        self.milestone = stall_runs if gain_from is None else gain_from
+        self.best_at_milestone = -math.inf
 
     def stalled(self, cut, runs):
         """Whether to stop, told the best cut after ``runs`` runs."""

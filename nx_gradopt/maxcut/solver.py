@@ -32,17 +32,21 @@ RUN_STALL_VISITS_PER_NODE = 1_200
 # The search stops after this many runs without a better cut: single-threaded on G18-G21,
 # seeds 0-3 (runs of 200 n moves), 32 runs reached 0.995 of the best known on all 16; 16
 # runs (crossover starts only, seeds 0-2) left G19 and G21 below it with one seed each.
-# With two threads (G18-G20, seeds 0-3, warm process, 2026-12-03): 32 runs left G18 (seed
-# 0), G19 (3) and G20 (3) at 0.9940-0.9947 in 1.9-4.4 s a call; 40 left G18 (seed 0); 48
-# reached 0.995 on all twelve but took up to 5.9 s, 64 up to 6.6 s.
 # With a time limit the user has said how long a cut is worth waiting for, so the stretch
 # is longer.
-STALL_RUNS = 32
+STALL_RUNS = 48
 STALL_RUNS_TIMED = 320
 # Without a time limit a search that keeps improving a little also stops once a doubling of
-# its runs gains less than this share of the cut (G56, 5 000 nodes, kept finding small gains
-# for over 5 minutes without such a rule).
-MIN_GAIN_PER_DOUBLING = 2e-3
+# its runs, from GAIN_CHECK_FROM_RUNS on, gains less than this share of the cut (G56, 5 000
+# nodes, kept finding small gains for over 5 minutes without such a rule). Chosen on every
+# round's best cut and time recorded with neither rule, two threads, G1-G21, seeds 0-3
+# (2026-12-03): 32 runs without a better cut and 2e-3 from 32 runs left G18 (seed 0), G19
+# (3) and G20 (3) at 0.9940-0.9947 of the best known, at most 4.1 s a call; 48 runs reached
+# 0.995 on all but took up to 5.4 s (G18, seed 0, still gaining); 48 runs and 3e-3 from 32
+# runs reach 0.9960 at worst, at most 4.5 s a call, 2.7 s on average (2.3 s before). The
+# benchmark with this rule (docs/maxcut.rst) measured 0.9960 at worst and 0.01-5.14 s.
+MIN_GAIN_PER_DOUBLING = 3e-3
+GAIN_CHECK_FROM_RUNS = 32
 # From this many Burer–Monteiro iterations on, a failed factorisation check also estimates
 # λ_min(S), and the factor gains up to RANK_STEP columns when it stops halving (see
 # _iterate_and_certify).
@@ -375,7 +379,7 @@ def solve_max_cut(
             run_stall=n * max(1, round(RUN_STALL_VISITS_PER_NODE * n / len(csr[1]))),
             stall_grows=timed,
             stagnation=Stagnation(STALL_RUNS_TIMED) if timed
-            else Stagnation(STALL_RUNS, MIN_GAIN_PER_DOUBLING),
+            else Stagnation(STALL_RUNS, MIN_GAIN_PER_DOUBLING, GAIN_CHECK_FROM_RUNS),
             progress=progress,
         )
     # No run was made (max_moves=0, or interrupted during the SDP): the best rounding.

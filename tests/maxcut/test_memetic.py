@@ -64,6 +64,9 @@ def test_stagnation_stops_on_diminishing_returns():
     stopped = next(runs for runs, cut in cuts.items() if rule.stalled(cut, runs))
     assert stopped == 200  # the second milestone: 100 runs gained 10, under 10% of 120
     assert Stagnation(100).stalled(cuts[200], 200) is False
+    # Checked from 50 runs: 50 more gained 5, under 10% of 110.
+    rule = Stagnation(100, min_gain=0.1, gain_from=50)
+    assert next(runs for runs, cut in cuts.items() if rule.stalled(cut, runs)) == 100
 
 
 def search(G, *, chains=2, budget=math.inf, seed=0, optimum=math.inf, stall_runs=4):
