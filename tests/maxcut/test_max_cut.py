@@ -293,6 +293,17 @@ def test_without_a_time_limit_the_search_stops_sooner(monkeypatch):
     assert timed.moves > 5 * untimed.moves
 
 
+def test_without_a_time_limit_runs_on_sparse_graphs_are_shorter(monkeypatch):
+    # Degree 4: 300 n moves per run without a better cut, capped at 100 n without a limit.
+    G = nx.gnm_random_graph(60, 120, seed=1)
+    capped = nx.max_cut_sdp_result(G, seed=0, chains=1)
+    monkeypatch.setattr(solver, "RUN_STALL_MOVES_PER_NODE_UNTIMED", 10**6)
+    uncapped = nx.max_cut_sdp_result(G, seed=0, chains=1)
+    assert math.floor(capped.upper_bound) > capped.cut_value  # only stagnation ended it
+    assert uncapped.moves > 2 * capped.moves
+    assert capped.cut_value == nx.cut_size(G, *capped.partition)
+
+
 def test_time_limit_is_kept():
     G = nx.random_regular_graph(3, 3000, seed=1)
     limit = 2.0
