@@ -5,6 +5,7 @@
         [--only rgg_2000 ...]
     python benchmarks/bench_lambda2.py --small [--clarabel]
     python benchmarks/bench_lambda2.py --real ../shared/data/realdata/networks --time-limit 30
+        [--capacity 2] [--only power ...]
     python benchmarks/bench_lambda2.py --capacitated
 
 Reports, per case, lambda_2 / optimum (analytic on grids, the SDP reference otherwise, the
@@ -17,7 +18,8 @@ so it gets twice ours and its lambda_2 is compared per unit of our budget.
 ``--small``: the small graphs at default settings, best of five, beside Clarabel (``pip
 install clarabel``, a generic conic interior-point solver) on the same SDP posed as a
 modelling tool would. ``--real``: every network of the real-data folder with at most 10^4
-nodes (largest component), budget m, at ``--tol`` within ``--time-limit``. ``--capacitated``:
+nodes (largest component), budget m, at ``--tol`` within ``--time-limit`` (with ``--capacity
+C``: every edge capped at C times the mean weight). ``--capacitated``:
 capacities of 1.5 and 2 times the mean weight on every edge, with the dual phase for
 capacities and with the primal phase alone, side by side.
 """
@@ -182,6 +184,8 @@ def main():
     parser.add_argument("--real", type=pathlib.Path, metavar="FOLDER",
                         help="only the real networks of FOLDER (realdata/networks), "
                              "--time-limit each")
+    parser.add_argument("--capacity", type=float,
+                        help="with --real: cap every edge at this multiple of the mean weight")
     parser.add_argument("--capacitated", action="store_true",
                         help="only the capacitated cases, with and without their dual phase")
     arguments = parser.parse_args()
@@ -191,7 +195,8 @@ def main():
     if arguments.small:
         return small_table(arguments.clarabel)
     if arguments.real:
-        return real_table(arguments.real, arguments.tol, arguments.time_limit)
+        return real_table(arguments.real, arguments.tol, arguments.time_limit,
+                          arguments.capacity, arguments.only)
     print(f"{'case':<14}{'method':<22}{'tol':>8}{'lambda2/opt':>13}{'lambda2/bound':>15}"
           f"{'gap':>10}{'time s':>9}")
     for name, G, optimum in cases(arguments.reference, arguments.large):
@@ -254,11 +259,13 @@ def capacitated_table(tol, time_limit):
               flush=True)
 
 
-def real_table(folder, tol, time_limit):
+def real_table(folder, tol, time_limit, capacity=None, only=None):
     print(f"{'network':<20}{'n':>7}{'m':>8}{'lambda2 (budget m)':>20}{'gap':>10}{'time s':>9}")
     for name, G in real_networks(folder):
+        if only and name not in only:
+            continue
         m = G.number_of_edges()
-        lam2, bound, elapsed = ours(G, tol, time_limit)
+        lam2, bound, elapsed = ours(G, tol, time_limit, capacity)
         print(f"{name:<20}{len(G):>7}{m:>8}{lam2 * m:>20.6g}{(bound - lam2) / bound:>10.1e}"
               f"{elapsed:>9.2f}", flush=True)
 

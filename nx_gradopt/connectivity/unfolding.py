@@ -53,8 +53,12 @@ INNER_ITERATIONS = 500
 # iterations, 5.4e-3 after 2 and 5.5e-4 after 4; 30x and 1 000, 2.1e-3 after 2 and 6.3e-5
 # after 4. In the solver (capacity 2 and 1.5, 60 s limit): 6.0e-4 in 18 s and 7.3e-5 in
 # 20 s with 30x and 1 000, against 7.3e-4 in 23 s and 1.4e-4 in 24 s with 100x and 500.
+# Since then, with 30x (2026-12-04, gap <= 1e-3 reached, L-BFGS-B evaluations of the dual
+# phase): rgg 2000 capacity 1.5: 3 555 with 1 000 iterations, 2 371 with 500, 2 900 with 350;
+# capacity 2: 2 362, 2 361, 2 879; arenas_email capacity 2: 1 929 and 1 207 (1 000, 500); the
+# US power grid, capacity 2: 22.4 and 22.7 s of dual phase (7 264 and 8 452 evaluations).
 CAPPED_PENALTY = 30.0
-CAPPED_INNER_ITERATIONS = 1000
+CAPPED_INNER_ITERATIONS = 500
 
 
 def _incidence(problem, dtype):
