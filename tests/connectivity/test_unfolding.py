@@ -154,3 +154,39 @@ def test_capacitated_unfolding_on_a_gpu_matches_the_cpu():
     for (cpu_weights, cpu_bound), (gpu_weights, gpu_bound) in zip(on_cpu, on_gpu):
         assert gpu_bound == pytest.approx(cpu_bound, rel=1e-9)
         assert torch.allclose(gpu_weights.cpu(), cpu_weights, rtol=1e-7, atol=1e-9)
+
+
+def test_cut_dual_weights_are_searched_against_the_best_point(monkeypatch):
+    # The multipliers' weights often leave the graph cut (lambda_2 = 0: on the US power grid
+    # every dual step did). The segment from the best point towards them still climbs: here
+    # the dual phase is stubbed to yield the interior-point optimum with one bridge zeroed,
+    # after a primal phase cut short (two stages of one evaluation).
+    from nx_gradopt.connectivity import lambda2
+
+    G = nx.barbell_graph(6, 3)  # two K6 joined by a 3-node path: four bridges
+    problem = problem_of(G, budget=float(G.number_of_edges()))
+    optimum = maximize_algebraic_connectivity(problem, method="interior_point", tol=1e-9)
+    bridge = next(i for i, (u, v) in enumerate(zip(problem.u.tolist(), problem.v.tolist()))
+                  if frozenset((u, v)) in {frozenset(e) for e in nx.bridges(G)})
+    cut = optimum.x.clone()
+    cut[bridge] = 0.0
+    cut *= problem.budget / float(cut.sum())
+
+    def stubbed_dual(*args, **kwargs):
+        while True:
+            yield cut, optimum.upper_bound
+
+    monkeypatch.setattr(lambda2, "unfolding_iterates", stubbed_dual)
+    monkeypatch.setattr(lambda2, "STAGE_EVALUATIONS", 1)
+    results = {}
+    for evaluations in (0, lambda2.SEGMENT_EVALUATIONS):
+        monkeypatch.setattr(lambda2, "SEGMENT_EVALUATIONS", evaluations)
+        results[evaluations] = maximize_algebraic_connectivity(
+            problem, method="first_order", max_iter=30, tol=1e-12)
+    without, searched = results[0], results[lambda2.SEGMENT_EVALUATIONS]
+    assert numpy_lambda2(problem, cut) < 1e-12
+    assert searched.fun == pytest.approx(numpy_lambda2(problem, searched.x), rel=1e-8)
+    assert without.fun < 0.95 * optimum.fun  # the short primal phase alone
+    assert searched.fun > without.fun + 0.02 * optimum.fun
+    assert searched.fun <= optimum.upper_bound * (1 + 1e-9)
+    assert float(searched.x.sum()) == pytest.approx(problem.budget, rel=1e-12)
