@@ -178,12 +178,14 @@ def test_cut_dual_weights_are_searched_against_the_best_point(monkeypatch):
 
     monkeypatch.setattr(lambda2, "unfolding_iterates", stubbed_dual)
     monkeypatch.setattr(lambda2, "STAGE_EVALUATIONS", 1)
-    results = {}
-    for evaluations in (0, lambda2.SEGMENT_EVALUATIONS):
-        monkeypatch.setattr(lambda2, "SEGMENT_EVALUATIONS", evaluations)
-        results[evaluations] = maximize_algebraic_connectivity(
-            problem, method="first_order", max_iter=30, tol=1e-12)
-    without, searched = results[0], results[lambda2.SEGMENT_EVALUATIONS]
+
+    def solve(segment_evaluations):
+        monkeypatch.setattr(lambda2, "SEGMENT_EVALUATIONS", segment_evaluations)
+        return maximize_algebraic_connectivity(problem, method="first_order", max_iter=30,
+                                               tol=1e-12)
+
+    searched = solve(lambda2.SEGMENT_EVALUATIONS)
+    without = solve(0)
     assert numpy_lambda2(problem, cut) < 1e-12
     assert searched.fun == pytest.approx(numpy_lambda2(problem, searched.x), rel=1e-8)
     assert without.fun < 0.95 * optimum.fun  # the short primal phase alone
