@@ -257,14 +257,15 @@ def _maximize(problem, max_iter, tol, time_limit, started, eigen_method, runtime
             state["bound"] = min(state["bound"], bound)
             check_stop()
             value = 0.0  # the multipliers' support can leave the graph cut early on
-            if _cut_of_support(problem, weights) is None:
-                value = float(measure(weights).values[0])
-            else:
+            cut = _cut_of_support(problem, weights) is not None
+            if cut:
                 state["count"] += 1
+            else:
+                value = float(measure(weights).values[0])
             state["history"].append((value, state["bound"]))
             report()
             check_stop()
-            if value == 0.0 and SEGMENT_EVALUATIONS:
+            if cut and SEGMENT_EVALUATIONS:
                 search_segment(weights)
 
     def search_segment(weights):
@@ -279,6 +280,8 @@ def _maximize(problem, max_iter, tol, time_limit, started, eigen_method, runtime
             state["history"].append((found, state["bound"]))
             return found
 
+        # Not scipy.optimize.minimize_scalar: "golden" brackets outside [0, 1] (negative
+        # weights), and "bounded" is Brent's method with its own point choices.
         low, high = 0.0, 1.0
         inner = [high - GOLDEN * (high - low), low + GOLDEN * (high - low)]
         values = [value_at(alpha) for alpha in inner]
