@@ -52,6 +52,7 @@ def cases(reference, large):
         # The same expected degree as rgg_2000 (radius 0.05 / sqrt 10 = 0.0158) leaves this
         # seed's graph disconnected; 0.0175 is the first connected one of 0.0125, 0.015, 0.0175.
         yield "rgg_20000", nx.random_geometric_graph(20000, 0.0175, seed=5), None
+        yield "ws_20000", nx.connected_watts_strogatz_graph(20000, 6, 0.1, seed=1), None
 
 
 def ours(G, tol, time_limit, capacity=None):
@@ -171,7 +172,8 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--reference", type=pathlib.Path, default=DEFAULT_REFERENCE)
     parser.add_argument("--gradnet", action="store_true", help="also run GradNet's example")
-    parser.add_argument("--large", action="store_true", help="add grid 200x200, rgg_20000")
+    parser.add_argument("--large", action="store_true",
+                        help="add grid 200x200, rgg_20000, ws_20000")
     parser.add_argument("--tol", type=float, default=1e-3)
     parser.add_argument("--only", nargs="*", help="run only these cases (names as printed)")
     parser.add_argument("--reference-tol", type=float, default=1e-4,

@@ -25,7 +25,7 @@ import torch
 from ..core.projections import spend_remainder
 from ..core.progress import Progress
 from ..core.results import INTERRUPTED, ConvergenceWarning, OptimizationResult
-from ..core.runtime import single_threaded_blas
+from ..core.runtime import TimeLimit, single_threaded_blas
 
 __all__ = ["ConvergenceWarning", "maximize_over_budget", "optimize_edge_weights"]
 
@@ -99,7 +99,8 @@ def optimize_edge_weights(
     ftol : float
         Stop when an L-BFGS-B step changes the objective by less than this, relatively.
     time_limit : float, optional
-        Seconds.
+        A cap in seconds: an evaluation that would end past it does not start
+        (:class:`~nx_gradopt.core.runtime.TimeLimit`); the first always runs.
     runtime : Runtime, optional
         Working precision (the device is the problem's; the method draws nothing at
         random); float64 by default.
@@ -119,22 +120,25 @@ def optimize_edge_weights(
     dtype = torch.float64 if runtime is None else runtime.dtype
     sign = 1.0 if maximize else -1.0
     best = {"value": -math.inf, "weights": None, "count": 0, "previous": None}
+    limit = TimeLimit(time_limit, started)
     reason, converged = "", False
 
     def value_and_gradient(w):
         # The first evaluation (the uniform start) always runs: however short the time
         # limit, there are feasible weights to return.
-        out_of_time = time_limit is not None and time.perf_counter() - started > time_limit
-        if out_of_time and best["count"] > 0:
+        if best["count"] > 0 and not limit.next_step_fits():
             raise StopOptimization(f"time limit {time_limit:g} s reached")
         if best["count"] >= max_iter:
             raise StopOptimization(f"max_iter={max_iter} evaluations reached")
         best["count"] += 1
         weights = torch.as_tensor(w, device=device, dtype=dtype).requires_grad_(True)
-        value = objective(weights, problem)
-        if value.dim() != 0:
-            raise ValueError(f"`objective` must return a scalar; got shape {tuple(value.shape)}")
-        (gradient,) = torch.autograd.grad(value, weights)
+        with limit.step():
+            value = objective(weights, problem)
+            if value.dim() != 0:
+                raise ValueError(
+                    f"`objective` must return a scalar; got shape {tuple(value.shape)}"
+                )
+            (gradient,) = torch.autograd.grad(value, weights)
         signed = sign * float(value.detach())
         if not math.isfinite(signed):
             raise ValueError(f"`objective` returned {float(value)!r}")

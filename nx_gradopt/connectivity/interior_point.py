@@ -42,6 +42,7 @@ import torch
 from ..core.laplacian import laplacian as edge_list_laplacian
 from ..core.progress import Progress
 from ..core.results import INTERRUPTED, OptimizationResult
+from ..core.runtime import TimeLimit
 from .certificate import certified_upper_bound, knapsack_value
 from .engine import fill_budget
 
@@ -77,7 +78,8 @@ def maximize_by_interior_point(
         TARGET_GAP)`` (the end of the weights' rounding to their bounds may cost up to
         ``SNAP_GAP``).
     time_limit : float, optional
-        Seconds; the starting point is always evaluated.
+        A cap in seconds: a Newton step that would end past it does not start
+        (:class:`~nx_gradopt.core.runtime.TimeLimit`); the starting point is always evaluated.
     started : float, optional
         Where ``time_limit`` counts from, as in
         :func:`~nx_gradopt.connectivity.lambda2.maximize_algebraic_connectivity`.
@@ -94,6 +96,7 @@ def maximize_by_interior_point(
     target = min(tol, TARGET_GAP) if target is None else target
     best = {"value": -math.inf, "weights": None, "bound": math.inf}
     history, steps = [], 0
+    limit = TimeLimit(time_limit, started)
     progress = Progress("lambda_2")
 
     def record():
@@ -112,10 +115,12 @@ def maximize_by_interior_point(
             if steps >= max_iter:
                 reason = f"max_iter={max_iter} reached"
                 break
-            if time_limit is not None and time.perf_counter() - started > time_limit:
+            if not limit.next_step_fits():
                 reason = f"time limit {time_limit:g} s reached"
                 break
-            if not state.step():
+            with limit.step():
+                moved = state.step()
+            if not moved:
                 reason = "float64 accuracy reached"
                 break
             steps += 1

@@ -42,7 +42,7 @@ from ..core.eigensolvers import DENSE_MAX_NODES, smallest_eigenpairs
 from ..core.laplacian import edge_laplacian_quadratic
 from ..core.progress import Progress
 from ..core.results import INTERRUPTED, OptimizationResult
-from ..core.runtime import Runtime, single_threaded_blas, torch_generator
+from ..core.runtime import Runtime, TimeLimit, single_threaded_blas, torch_generator
 from ..core.sparse import connected_components
 from .certificate import certified_upper_bound
 from .engine import StopOptimization, fill_budget, maximize_over_budget
@@ -88,7 +88,8 @@ def maximize_algebraic_connectivity(
         (the problems the interior-point method takes at once go on to ``min(tol, 1e-6)``:
         there its last digits are cheap).
     time_limit : float, optional
-        Stop after this many seconds.
+        A cap in seconds: an eigen-solve or Newton step that would end past it does not
+        start (:class:`~nx_gradopt.core.runtime.TimeLimit`); the first evaluation always runs.
     method : {"auto", "interior_point", "first_order"}
         The primal-dual method of :mod:`.interior_point` (dense), or the smoothed L-BFGS-B
         and dual phases of this module. "auto" takes the first for problems of at most
@@ -137,7 +138,9 @@ def maximize_algebraic_connectivity(
         first = _maximize(
             problem, primal_evaluations, tol, time_limit, started, eigen_method, runtime
         )
-        out_of_time = time_limit is not None and time.perf_counter() - started >= time_limit
+        # Stopped because its next eigen-solve would have ended past the limit: a Newton
+        # step, dense, costs more.
+        out_of_time = first.reason.startswith("time limit")
         if first.converged or first.reason == INTERRUPTED or out_of_time or first.nit >= max_iter:
             return first
         # Here a step costs up to a second: stop at tol, not at the small graphs' 1e-7.
@@ -177,6 +180,7 @@ def _maximize(problem, max_iter, tol, time_limit, started, eigen_method, runtime
         # connected Watts-Strogatz graph (5000, 6, 0.1): 82 evaluations against 30.
         eigen_method = "shift_invert"
     null = torch.full((n,), n**-0.5, device=device, dtype=dtype)
+    limit = TimeLimit(time_limit, started)
     state = {
         "k": min(n - 1, 6), "mu": None, "warm": None, "count": 0, "best": -math.inf,
         "weights": None, "pairs": None, "bound": math.inf, "history": [],
@@ -195,8 +199,7 @@ def _maximize(problem, max_iter, tol, time_limit, started, eigen_method, runtime
             raise StopOptimization(f"max_iter={max_iter} reached (gap {gap():.2e} > tol={tol:g})")
         # The first evaluation (the uniform start) always runs: however short the time
         # limit, there are feasible weights to return.
-        out_of_time = time_limit is not None and time.perf_counter() - started > time_limit
-        if out_of_time and state["count"] > 0:
+        if state["count"] > 0 and not limit.next_step_fits():
             raise StopOptimization(f"time limit {time_limit:g} s reached (gap {gap():.2e})")
 
     def soft_min(values):
@@ -208,10 +211,11 @@ def _maximize(problem, max_iter, tol, time_limit, started, eigen_method, runtime
 
     def measure(weights):
         """lambda_2 and its eigenvectors at ``weights``, the best point kept."""
-        pairs = smallest_eigenpairs(
-            problem.laplacian(weights), state["k"], null_vector=null, method=eigen_method,
-            x0=state["warm"], seed=runtime.generator,
-        )
+        with limit.step():
+            pairs = smallest_eigenpairs(
+                problem.laplacian(weights), state["k"], null_vector=null, method=eigen_method,
+                x0=state["warm"], seed=runtime.generator,
+            )
         state["count"] += 1
         state["warm"] = pairs.vectors
         # The eigenvalues' one read-back per evaluation.
@@ -249,7 +253,7 @@ def _maximize(problem, max_iter, tol, time_limit, started, eigen_method, runtime
         """The dual phase: augmented Lagrangian steps on the unfolding, from the best point."""
         pairs = state["pairs"]
         _, mixing = soft_min(state["best_values"])
-        deadline = None if time_limit is None else started + time_limit
+        deadline = None if time_limit is None else limit.deadline
         steps = unfolding_iterates(problem, state["weights"], state["best"], pairs.vectors, mixing,
                                    deadline=deadline)
         for weights, bound in steps:

@@ -79,9 +79,11 @@ def optimize_algebraic_connectivity(
         most ``tol``. Graphs of up to 200 nodes and 1000 edges go on to a gap of at most
         ``min(tol, 1e-6)``, which there costs a few more milliseconds.
     time_limit : float or None, optional (default=None)
-        Stop after this many seconds, counted from the call's start (after NetworkX's
-        conversion of G); the λ₂ of the returned weights (one eigen-solve) and the returned
-        graph (0.3 s on the 88 234 edges of the facebook network) come after it.
+        At most this many seconds for the solver, counted from the call's start (after
+        NetworkX's conversion of G): an eigen-solve or Newton step that would end past it
+        (as long as the last one took) does not start. The λ₂ of the returned weights (one
+        eigen-solve) and the returned graph (0.3 s on the 88 234 edges of the facebook
+        network) come after it.
     seed : integer, random_state, or None (default)
         Indicator of random number generation state (starting vectors of the eigensolver),
         with NetworkX's semantics.
@@ -258,8 +260,9 @@ def optimize_edge_weights(
     max_iter : int, optional (default=500)
         Maximum number of objective evaluations.
     time_limit : float or None, optional (default=None)
-        Stop after this many seconds, counted from the call's start (after NetworkX's
-        conversion of G); the returned graph is built after it.
+        At most this many seconds, counted from the call's start (after NetworkX's
+        conversion of G): an evaluation of the objective that would end past it (as long as
+        the last one took) does not start. The returned graph is built after it.
     device : str or torch.device, optional
         Where to compute.
     dtype : {'float64', 'float32'}, optional

@@ -125,6 +125,48 @@ def test_the_time_limit_counts_from_the_call_not_from_the_solver(call, monkeypat
     assert sum(w for _, _, w in H.edges(data="weight")) == pytest.approx(40.0)
 
 
+def _slowed(function, seconds):
+    def slow(*args, **kwargs):
+        time.sleep(seconds)
+        return function(*args, **kwargs)
+    return slow
+
+
+@pytest.mark.parametrize("route", ["first_order", "interior_point", "engine"])
+def test_a_step_that_would_end_past_the_time_limit_does_not_start(route, monkeypatch):
+    # Every step (eigen-solve, Newton step, objective evaluation) slowed to 0.5 s, limit
+    # 1.2 s: the third step would end at about 1.5 s. Only whether the limit had passed was
+    # checked before, so one step overran it (a 60 s limit returned after 65 s on a
+    # 20 000-node small-world graph with eigen-solves of 4-7 s).
+    from nx_gradopt.connectivity import interior_point, lambda2
+
+    if route == "first_order":  # 225 nodes take the first-order method
+        G = nx.grid_2d_graph(15, 15)
+        monkeypatch.setattr(lambda2, "smallest_eigenpairs",
+                            _slowed(lambda2.smallest_eigenpairs, 0.5))
+        call = nx.optimize_algebraic_connectivity
+    elif route == "interior_point":  # 25 nodes the interior-point method
+        G = nx.grid_2d_graph(5, 5)
+        monkeypatch.setattr(interior_point._Iterate, "step",
+                            _slowed(interior_point._Iterate.step, 0.5))
+        call = nx.optimize_algebraic_connectivity
+    else:
+        G = nx.grid_2d_graph(5, 5)
+
+        def slow_objective(weights, problem):
+            time.sleep(0.5)
+            return total_effective_resistance(weights, problem)
+
+        def call(G, budget, **kwargs):
+            return nx.optimize_edge_weights(G, slow_objective, budget, maximize=False, **kwargs)
+
+    started = time.perf_counter()
+    with pytest.warns(ConvergenceWarning, match="time limit 1.2 s reached"):
+        H = call(G, 40.0, time_limit=1.2)
+    assert time.perf_counter() - started < 1.2
+    assert H.graph["iterations"] == 2
+
+
 @pytest.mark.parametrize("budget", [1e-300, 1e-6, 1.0, 1e10, 1e20, 1e300])
 def test_the_built_in_objectives_are_scale_invariant(budget):
     # Kirchhoff index of a tree: sum_e s_e (n - s_e) / w_e, minimised by w_e ~ sqrt(s_e (n - s_e))
