@@ -10,6 +10,8 @@ import numpy as np
 import torch
 from scipy.optimize import linear_sum_assignment
 
+from .batched import matvec
+
 
 def linear_assignment(score, *, maximize=True):
     """The best permutation of each score matrix in a batch.
@@ -127,8 +129,8 @@ def sinkhorn_transport(score, reg, *, tol=1e-3, max_iter=1000, segments=None):
     moving = None  # while every group runs; then a (k, 1, 1) mask of the running rows
     checkpoint = kernel, f, g, v
     for iteration in range(1, max_iter + 1):
-        u = 1.0 / torch.bmm(kernel, v)
-        column_sums = torch.bmm(kernel.transpose(1, 2), u)
+        u = 1.0 / matvec(kernel, v)
+        column_sums = matvec(kernel, u, transpose=True)
         scheduled = iteration == next_check or iteration == max_iter
         if not (scheduled or every_iteration):  # most iterations: no check
             v = 1.0 / column_sums if moving is None else torch.where(moving, 1.0 / column_sums, v)

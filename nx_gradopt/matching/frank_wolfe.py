@@ -15,6 +15,7 @@ import numpy as np
 import torch
 
 from ..core.assignment import linear_assignment, permutation_matrices, sinkhorn_transport
+from ..core.batched import inner
 from ..core.compiled import compiled, load_once
 from ..core.progress import Progress
 
@@ -193,12 +194,12 @@ def frank_wolfe(problem, start, *, sign, method, max_iter, tol, deadline=math.in
     # The per-start scalars live in NumPy: on a small problem each tensor operation costs
     # more than its arithmetic.
     P, origin = start.clone(), start
-    origin_sq = _inner(origin, origin)  # fixed while the start runs
+    origin_sq = inner(origin, origin)  # fixed while the start runs
     product = problem.apply(P)
     product_t = product if problem.symmetric else problem.apply_transposed(P)
-    value = sign * _inner(product, P)
+    value = sign * inner(product, P)
     if linear is not None:
-        value += _inner(linear.expand_as(P), P)
+        value += inner(linear.expand_as(P), P)
     load_compiled()
     book = Ledger(k, m, method, tol, deadline, _numpy(value))
     progress = Progress(f"Frank-Wolfe ({method})")
@@ -216,20 +217,20 @@ def frank_wolfe(problem, start, *, sign, method, max_iter, tol, deadline=math.in
                 vertex = np.ones(len(book.ids), dtype=bool)
             R = Q.sub_(P)
             del Q
-            slope = _inner(score, R)
+            slope = inner(score, R)
             del score  # before the product of R, which needs room for its own buffers
             product_r = problem.apply(R)
             # One read-back per iteration: the step's coefficients, and what the norms of P and
             # of P - origin after the step need (expanded in the step length, known only here).
             b, a, length_sq, p_sq, p_r, o_sq, o_p, o_r = _float64(torch.stack([
                 slope,
-                sign * _inner(product_r, R),
-                _inner(R, R),
-                _inner(P, P),
-                _inner(P, R),
+                sign * inner(product_r, R),
+                inner(R, R),
+                inner(P, P),
+                inner(P, R),
                 origin_sq,
-                _inner(origin, P),
-                _inner(origin, R),
+                inner(origin, P),
+                inner(origin, R),
             ]))
             alpha, leaving = book.step(
                 b, a, length_sq, p_sq - 2 * o_p + o_sq, p_r - o_r, p_sq, p_r, vertex, perms
@@ -286,18 +287,6 @@ def load_compiled():
     load_once(_step_rules, "Frank-Wolfe step rules", warm_up)
 
 
-def _inner(x, y):
-    """The inner products of two batches of matrices."""
-    # As batched dot products, which read each operand once and write nothing: (x * y).sum()
-    # wrote an (m, m) product first, 79 ms against 23 ms at m = 5000. (Its summation order
-    # once decided ties in FAQ's linear assignments on the small QAPLIB instances compared
-    # with SciPy's FAQ; those now run on the host, see faq_host.py.) Every operand the
-    # iterations pass is contiguous; anything else (an expanded linear term) is reshaped,
-    # which copies it.
-    k = x.shape[0]
-    return torch.bmm(x.reshape(k, 1, -1), y.reshape(k, -1, 1)).view(k)
-
-
 def _transport_direction(score, P, counts=None):
     """GOAT's direction: a Sinkhorn plan, or a permutation where the plan cannot make progress.
 
@@ -335,7 +324,7 @@ def _transport_direction(score, P, counts=None):
         plans, _ = sinkhorn_transport(scores, reg, tol=SINKHORN_TOL, max_iter=max_iter,
                                       segments=segments)
         plans = plans.to(P.dtype)
-        ascent = _inner(scores, plans) - _inner(scores, P if every else P[rows])
+        ascent = inner(scores, plans) - inner(scores, P if every else P[rows])
         ascends[soft] = _numpy(ascent > 0)
         if every:
             Q = plans
