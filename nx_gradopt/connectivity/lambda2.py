@@ -27,7 +27,8 @@ That primal method certifies grids quickly but stalls where the optimal weights 
 edges (15-30 % gaps on random geometric graphs). Problems without a base network therefore
 switch after ``PRIMAL_STAGES`` stages to the dual phase (:mod:`.unfolding`, with or without
 capacities), warm started from the best point, which returns a bound and a feasible
-weighting at every step.
+weighting at every step; where those stages would outlast the time limit, once
+``PRIMAL_SHARE`` of it has passed.
 """
 
 import dataclasses
@@ -60,6 +61,14 @@ PRIMAL_STAGES = 2
 # power, 60 s: lambda_2 0.00842 -> 0.00987 (gap 1.7e-1 -> 2.3e-2); facebook, 30 s: 2.02 ->
 # 2.14 (budget m). Searching after every worse step too cost rgg 2000 up to 2 s for nothing.
 SEGMENT_EVALUATIONS = 4
+# Where the primal stages would outlast the time limit, the share of the limit they keep
+# before the dual phase starts. bio_dmela (7 393 nodes, 0.4-1 s an eigen-solve), 30 s: with
+# the primal stages alone lambda_2 0.371 and bound 433 (gap 0.999); 0.5: 0.354-0.364 and
+# 1.5-3.8 (two runs); 0.25: 0.43-0.50 and 1.30; 0: 0.28 and 1.35. A 20 000-node
+# Watts-Strogatz graph (4-7 s), 60 s: alone 0.244-0.283 and 10.6 (0.98); 0.5: 0.236 and 0.505
+# (0.53); 0.25: 0.188 and 0.49. Where the primal stages end within the limit, entering the
+# dual phase early did worse (30 s: arenas_email gap 1.6e-2 -> 0.20, power 8.7e-2 -> 0.92).
+PRIMAL_SHARE = 0.5
 GOLDEN = (math.sqrt(5.0) - 1.0) / 2.0
 # method="auto": problems this small go to the interior-point method at once (karate to
 # Les Miserables certify to 1e-7 in 0.02-0.16 s, where the first-order method took 0.5-2 s
@@ -181,6 +190,7 @@ def _maximize(problem, max_iter, tol, time_limit, started, eigen_method, runtime
         eigen_method = "shift_invert"
     null = torch.full((n,), n**-0.5, device=device, dtype=dtype)
     limit = TimeLimit(time_limit, started)
+    unfoldable = problem.base_w is None  # the unfolding has no form with a base network
     state = {
         "k": min(n - 1, 6), "mu": None, "warm": None, "count": 0, "best": -math.inf,
         "weights": None, "pairs": None, "bound": math.inf, "history": [],
@@ -247,7 +257,20 @@ def _maximize(problem, max_iter, tol, time_limit, started, eigen_method, runtime
         state["bound"] = min(state["bound"], free_bound)
         state["history"].append((value, state["bound"]))
         report()
+        if unfoldable and state["best"] > 0 and primal_outlasts_limit():
+            raise _PrimalOutlastsLimit
         return smooth, gradient.cpu().double().numpy()
+
+    def primal_outlasts_limit():
+        """Whether the primal stages left would end past the time limit at the last
+        eigen-solve's cost (the first, cold one does not count), once PRIMAL_SHARE of the
+        limit has passed. The dual phase then starts: its inner problems need no
+        eigen-solves, and its bound is the one that closes on these graphs."""
+        left = PRIMAL_STAGES * STAGE_EVALUATIONS - state["count"]
+        now = time.perf_counter()
+        return (state["count"] >= 2 and left > 0
+                and now + left * limit.last_step > limit.deadline
+                and now - started >= PRIMAL_SHARE * (limit.deadline - started))
 
     def unfold():
         """The dual phase: augmented Lagrangian steps on the unfolding, from the best point."""
@@ -310,16 +333,18 @@ def _maximize(problem, max_iter, tol, time_limit, started, eigen_method, runtime
 
     reason, converged = "", False
     w = problem.uniform_weights(dtype)
-    unfoldable = problem.base_w is None
     try:
         for stage in itertools.count():
             if unfoldable and stage == PRIMAL_STAGES and state["best"] > 0:
                 unfold()  # returns only by StopOptimization
             scale = 1.0 / max(state["best"], 1e-300) if state["best"] > 0 else 1.0
-            w, _ = maximize_over_budget(
-                problem, evaluate, w.cpu().numpy(), max_evaluations=STAGE_EVALUATIONS,
-                scale=scale,
-            )
+            try:
+                w, _ = maximize_over_budget(
+                    problem, evaluate, w.cpu().numpy(), max_evaluations=STAGE_EVALUATIONS,
+                    scale=scale,
+                )
+            except _PrimalOutlastsLimit:
+                unfold()
             pairs = state["pairs"]
             _, mixing = soft_min(state["best_values"])
             if not unfoldable:
@@ -359,6 +384,10 @@ def _maximize(problem, max_iter, tol, time_limit, started, eigen_method, runtime
         time=time.perf_counter() - start_time,
         history=tuple(state["history"]),
     )
+
+
+class _PrimalOutlastsLimit(Exception):
+    """Raised from an evaluation to enter the dual phase before the primal stages end."""
 
 
 def _cut_of_support(problem, weights):
