@@ -269,16 +269,15 @@ def _maximize(problem, max_iter, tol, time_limit, started, eigen_method, runtime
         left = PRIMAL_STAGES * STAGE_EVALUATIONS - state["count"]
         now = time.perf_counter()
         return (state["count"] >= 2 and left > 0
-                and now + left * limit.last_step > limit.deadline
-                and now - started >= PRIMAL_SHARE * (limit.deadline - started))
+                and now + left * limit.last_step > limit.deadline  # never without a limit
+                and now - started >= PRIMAL_SHARE * time_limit)
 
     def unfold():
         """The dual phase: augmented Lagrangian steps on the unfolding, from the best point."""
         pairs = state["pairs"]
         _, mixing = soft_min(state["best_values"])
-        deadline = None if time_limit is None else limit.deadline
         steps = unfolding_iterates(problem, state["weights"], state["best"], pairs.vectors, mixing,
-                                   deadline=deadline)
+                                   deadline=limit.deadline)
         for weights, bound in steps:
             weights = weights.to(dtype)
             state["bound"] = min(state["bound"], bound)
