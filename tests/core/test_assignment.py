@@ -163,3 +163,32 @@ def test_sinkhorns_rounding_moves_the_plan_by_at_most_twice_its_marginal_error()
     np.testing.assert_allclose(rounded.sum(dim=2).numpy(), 1.0, atol=1e-12)
     moved = (rounded - plans).abs().sum(dim=(1, 2))
     assert torch.all(moved <= 2 * error + 1e-12)
+
+
+def _assignment_value(score, perm):
+    return float(score[np.arange(len(perm)), perm].sum())
+
+
+@pytest.mark.parametrize("maximize", [True, False])
+def test_linear_assignment_is_optimal_with_and_without_distinct_row_bests(device, maximize):
+    """Scores near a permutation (every row's best column a different one: no solver call)
+    and random scores (the solver): the value of SciPy's assignment either way."""
+    from scipy.optimize import linear_sum_assignment
+
+    rng = np.random.default_rng(1)
+    n = 30
+    sign = 1.0 if maximize else -1.0
+    near = sign * 5.0 * np.eye(n)[rng.permutation(n)] + rng.random((n, n))
+    scores = np.stack([near, rng.random((n, n)), np.round(3 * rng.random((n, n)))])
+    perms = assignment.linear_assignment(torch.tensor(scores, device=device),
+                                         maximize=maximize).numpy()
+    for score, perm in zip(scores, perms):
+        assert sorted(perm) == list(range(n))
+        reference = linear_sum_assignment(score, maximize=maximize)[1]
+        assert _assignment_value(score, perm) == pytest.approx(
+            _assignment_value(score, reference), abs=1e-9)
+    assert perms[0].tolist() == list(np.argmax(sign * near, axis=1))
+
+
+def test_linear_assignment_of_empty_scores():
+    assert assignment.linear_assignment(torch.zeros((2, 0, 0))).shape == (2, 0)
