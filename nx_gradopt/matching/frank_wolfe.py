@@ -378,7 +378,8 @@ def best_response_walk(problem, perms, *, sign, max_steps, deadline=math.inf):
     each step re-matches every node by its neighbours' matches: on a correlated pair of 5000
     nodes (p = 0.1, rho = 0.9) GOAT stopped with its plan spread thin (1% of the mass on its
     projection), which matched 49.1% of the nodes; the first step matched 99.92%, the second
-    all. Returns the permutations reached, as a (k, m) NumPy array.
+    all. Returns the permutations reached, as a (k, m) NumPy array, and whether Ctrl-C
+    stopped the walk (the permutations are then those reached before it).
     """
     perms = torch.tensor(perms, dtype=torch.int64)  # a copy: the caller's stay
     device, dtype = problem.a[0].device, problem.a[0].dtype
@@ -402,21 +403,24 @@ def best_response_walk(problem, perms, *, sign, max_steps, deadline=math.inf):
             twice += linear.expand_as(gradient).gather(2, taken).sum(dim=(1, 2))
         return gradient, _float64(twice) / 2
 
-    gradient, value = gradient_and_value(perms)
     walking = np.arange(len(perms))  # the starts still improving
-    for _ in range(max_steps):
-        if time.perf_counter() > deadline:
-            break
-        moved = linear_assignment(gradient)
-        del gradient
-        gradient, moved_value = gradient_and_value(moved)
-        better = moved_value > value + 1e-12 * np.abs(value)  # not a tie up to rounding
-        if not better.any():
-            break
-        if not better.all():  # the others stay where they were
-            index = torch.from_numpy(np.flatnonzero(better))
-            gradient, moved = gradient[index.to(device)], moved[index]
-            moved_value, walking = moved_value[better], walking[better]
-        perms[torch.from_numpy(walking)] = moved
-        value = moved_value
-    return perms.numpy()
+    try:
+        gradient, value = gradient_and_value(perms)
+        for _ in range(max_steps):
+            if time.perf_counter() > deadline:
+                break
+            moved = linear_assignment(gradient)
+            del gradient
+            gradient, moved_value = gradient_and_value(moved)
+            better = moved_value > value + 1e-12 * np.abs(value)  # not a tie up to rounding
+            if not better.any():
+                break
+            if not better.all():  # the others stay where they were
+                index = torch.from_numpy(np.flatnonzero(better))
+                gradient, moved = gradient[index.to(device)], moved[index]
+                moved_value, walking = moved_value[better], walking[better]
+            perms[torch.from_numpy(walking)] = moved
+            value = moved_value
+    except KeyboardInterrupt:  # the package's rule: the answer so far
+        return perms.numpy(), True
+    return perms.numpy(), False

@@ -330,10 +330,12 @@ def quadratic_assignment_steps(
         mass = P.gather(2, projections.unsqueeze(2).to(P.device)).mean(dim=(1, 2))
         diffuse = mass.cpu().numpy() < DIFFUSE_MASS
         if diffuse.any():
-            candidates[diffuse, 0] = best_response_walk(
+            candidates[diffuse, 0], interrupted = best_response_walk(
                 problem, candidates[diffuse, 0], sign=sign, max_steps=WALK_STEPS,
                 deadline=math.inf if time_limit is None else started + time_limit,
             )
+            if interrupted:
+                stopped = "interrupted"
     if polish:
         load_compiled()
         # Small enough to polish is small enough to evaluate dense: a candidate's objective

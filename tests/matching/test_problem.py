@@ -116,9 +116,10 @@ def test_one_step_of_the_best_response_walk_is_the_assignment_of_numpys_gradient
                      device=torch.device(device), dtype=torch.float64)
     starts = np.stack([rng.permutation(n) for _ in range(6)])
     # Where a long walk ended, a step cannot improve.
-    ended = frank_wolfe_module.best_response_walk(problem, starts[:1], sign=1.0, max_steps=100)
+    ended, _ = frank_wolfe_module.best_response_walk(problem, starts[:1], sign=1.0,
+                                                    max_steps=100)
     starts = np.concatenate([starts, ended])
-    walked = frank_wolfe_module.best_response_walk(problem, starts, sign=1.0, max_steps=1)
+    walked, _ = frank_wolfe_module.best_response_walk(problem, starts, sign=1.0, max_steps=1)
     moves = 0
     for start, result in zip(starts, walked):
         X = np.eye(n)[start]
@@ -133,25 +134,58 @@ def test_one_step_of_the_best_response_walk_is_the_assignment_of_numpys_gradient
     assert 0 < moves < len(starts)  # both branches were exercised
 
 
-def test_the_best_response_walk_recovers_a_correlated_pair_from_half_its_matches(device):
-    """Half the nodes matched right is enough for a dense correlated pair: the walk ends at
-    the true map (the pair's maximiser here, checked against it), and minimising the
-    negated objective walks the same way."""
-    rng = np.random.default_rng(7)
-    n = 80
+def _half_matched_pair(rng, n):
+    """A dense correlated pair (node i of A is node truth[i] of B) and a start right on
+    half the nodes."""
     parent = np.triu(rng.random((n, n)) < 0.3, 1)
     a, b0 = (np.triu(parent & (rng.random((n, n)) < 0.9), 1) for _ in range(2))
     a, b0 = (x + x.T for x in (a.astype(float), b0.astype(float)))
-    truth = rng.permutation(n)  # node i of A is node truth[i] of B
+    truth = rng.permutation(n)
     b = np.empty_like(b0)
     b[np.ix_(truth, truth)] = b0
     start = truth.copy()
     shuffled = rng.choice(n, n // 2, replace=False)
     start[shuffled] = truth[rng.permutation(shuffled)]
+    return a, b, truth, start
+
+
+def test_ctrl_c_stops_the_best_response_walk_with_the_permutations_reached(monkeypatch):
+    """Ctrl-C in the second step's assignment: the first step's permutation comes back,
+    better than the start, with the walk marked interrupted."""
+    a, b, truth, start = _half_matched_pair(np.random.default_rng(7), 80)
+    problem = reduce([sp.csr_array(a)], [sp.csr_array(b)], np.empty((0, 2), dtype=int), None,
+                     device=torch.device("cpu"), dtype=torch.float64)
+    assignments = []
+    solve = frank_wolfe_module.linear_assignment
+
+    def interrupted_second(score, **options):
+        assignments.append(1)
+        if len(assignments) == 2:
+            raise KeyboardInterrupt
+        return solve(score, **options)
+
+    monkeypatch.setattr(frank_wolfe_module, "linear_assignment", interrupted_second)
+    walked, interrupted = frank_wolfe_module.best_response_walk(problem, start[None], sign=1.0,
+                                                                max_steps=10)
+    assert interrupted and len(assignments) == 2
+    monkeypatch.setattr(frank_wolfe_module, "linear_assignment", solve)
+    one_step, _ = frank_wolfe_module.best_response_walk(problem, start[None], sign=1.0,
+                                                        max_steps=1)
+    np.testing.assert_array_equal(walked, one_step)
+    assert _reduced_objective([a], [b], np.zeros((80, 80)), walked[0]) > _reduced_objective(
+        [a], [b], np.zeros((80, 80)), start)
+
+
+def test_the_best_response_walk_recovers_a_correlated_pair_from_half_its_matches(device):
+    """Half the nodes matched right is enough for a dense correlated pair: the walk ends at
+    the true map (the pair's maximiser here, checked against it), and minimising the
+    negated objective walks the same way."""
+    a, b, truth, start = _half_matched_pair(np.random.default_rng(7), 80)
     for sign, layers in ((1.0, ([a], [b])), (-1.0, ([-a], [b]))):
         problem = reduce([sp.csr_array(x) for x in layers[0]], [sp.csr_array(layers[1][0])],
                          np.empty((0, 2), dtype=int), None, device=torch.device(device),
                          dtype=torch.float64)
-        walked = frank_wolfe_module.best_response_walk(problem, start[None], sign=sign,
-                                                       max_steps=10)
+        walked, interrupted = frank_wolfe_module.best_response_walk(
+            problem, start[None], sign=sign, max_steps=10)
         np.testing.assert_array_equal(walked[0], truth)
+        assert not interrupted

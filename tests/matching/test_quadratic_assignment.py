@@ -15,7 +15,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from nx_gradopt.io import read_qaplib
-from nx_gradopt.core.results import OptimizationResult
+from nx_gradopt.core.results import INTERRUPTED, ConvergenceWarning, OptimizationResult
 from nx_gradopt.core.runtime import Runtime
 from nx_gradopt.matching import problem as problem_module
 from nx_gradopt.matching import quadratic_assignment
@@ -579,3 +579,17 @@ def test_starts_that_end_diffuse_walk_on_from_their_projection(monkeypatch):
     walked = quadratic_assignment(A, B, **options)
     assert calls == [3]
     assert walked.fun >= alone.fun
+
+
+def test_ctrl_c_in_the_walk_returns_the_answer_so_far_marked_interrupted(monkeypatch):
+    rng = np.random.default_rng(11)
+    A = np.triu(rng.random((40, 40)) < 0.2, 1).astype(float)
+    A += A.T
+    monkeypatch.setattr(solver_module, "DIFFUSE_MASS", 1.01)
+    monkeypatch.setattr(solver_module, "best_response_walk",
+                        lambda problem, perms, **options: (perms, True))
+    with pytest.warns(ConvergenceWarning, match="interrupted"):
+        result = quadratic_assignment(A, A, method="goat", maximize=True, local_search=False,
+                                      seed=0)
+    assert result.reason == INTERRUPTED
+    assert sorted(result.col_ind) == list(range(40))
