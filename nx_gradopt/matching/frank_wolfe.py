@@ -387,7 +387,7 @@ def best_response_walk(problem, perms, *, sign, max_steps, deadline=math.inf):
 
     def gradient_and_value(perms):
         """The gradient at the permutations and their objectives. <A X B^T, X> and
-        <A^T X B, X> are equal, so the objective is half of <gradient + linear term, X>."""
+        <A^T X B, X> are equal, so the quadratic term is half of <its gradient, X>."""
         X = permutation_matrices(perms, device=device, dtype=dtype)
         if problem.symmetric:
             gradient = problem.apply(X).mul_(2.0)
@@ -396,12 +396,11 @@ def best_response_walk(problem, perms, *, sign, max_steps, deadline=math.inf):
         del X
         gradient.mul_(sign)
         taken = perms.to(device).unsqueeze(2)
+        value = _float64(gradient.gather(2, taken).sum(dim=(1, 2))) / 2
         if linear is not None:
             gradient += linear
-        twice = gradient.gather(2, taken).sum(dim=(1, 2))
-        if linear is not None:
-            twice += linear.expand_as(gradient).gather(2, taken).sum(dim=(1, 2))
-        return gradient, _float64(twice) / 2
+            value += _float64(linear.expand_as(gradient).gather(2, taken).sum(dim=(1, 2)))
+        return gradient, value
 
     walking = np.arange(len(perms))  # the starts still improving
     try:

@@ -324,7 +324,7 @@ def quadratic_assignment_steps(
     if local_search is None:
         local_search = m <= LOCAL_SEARCH_LIMIT
     polish = (local_search or method == "2opt") and m > 1
-    if method != "2opt" and m > 1 and not (polish or host) and stopped is None:
+    if m > 1 and not (polish or host) and stopped is None:  # 2-opt always polishes
         # A relaxation that ended diffuse (little of P's mass on its projection) has been
         # rounded from a weak signal: walk on from its projection (see best_response_walk).
         mass = P.gather(2, projections.unsqueeze(2).to(P.device)).mean(dim=(1, 2))
