@@ -278,21 +278,26 @@ def _maximize(problem, max_iter, tol, time_limit, started, eigen_method, runtime
         _, mixing = soft_min(state["best_values"])
         steps = unfolding_iterates(problem, state["weights"], state["best"], pairs.vectors, mixing,
                                    deadline=limit.deadline)
-        for weights, bound in steps:
+        weights, bound = next(steps)
+        while True:
             weights = weights.to(dtype)
             state["bound"] = min(state["bound"], bound)
             check_stop()
             value = 0.0  # the multipliers' support can leave the graph cut early on
             cut = _cut_of_support(problem, weights) is not None
+            pairs = None
             if cut:
                 state["count"] += 1
             else:
-                value = float(measure(weights).values[0])
+                pairs = measure(weights)
+                value = float(pairs.values[0])
             state["history"].append((value, state["bound"]))
             report()
             check_stop()
             if cut and SEGMENT_EVALUATIONS:
                 search_segment(weights)
+            # The weights' eigenpairs show the dual where its embedding lacks a dimension.
+            weights, bound = steps.send(pairs)
 
     def search_segment(weights):
         """Golden-section search for the best lambda_2 between the best point (alpha = 0)
