@@ -64,7 +64,8 @@ CAPPED_INNER_ITERATIONS = 500
 ESCAPE_MARGIN = 1e-3
 ESCAPE_COLUMNS = 4
 ESCAPE_LENGTH = 0.05
-# ... and only after an outer step that moved the bound by less than this share.
+# ... and only after an outer step that moved the bound by less than this share (or
+# the first).
 ESCAPE_STALL = 1e-3
 
 
@@ -215,7 +216,8 @@ def unfolding_iterates(problem, weights, value, vectors, mixing, *, deadline=Non
         candidate = budget * multipliers / total if total > 0 else weights
         pairs = yield candidate, bound
         # Only where the bound has settled: while it moves (down, or up as the multipliers
-        # adjust), the rank is not what holds it.
+        # adjust), the rank is not what holds it. The first step, with no bound before it,
+        # counts as settled (inf <= inf): the primal phase's end is its previous state.
         settled = abs(bound - previous_bound) <= ESCAPE_STALL * previous_bound
         if pairs is not None and total > 0 and settled:
             embedding = _escape(embedding, pairs, total / budget, incidence)
