@@ -1,4 +1,5 @@
-"""Local search for max-cut: 1-flip descent and breakout local search, compiled with Numba.
+"""Local search for max-cut: 1-flip descent, breakout local search and simulated annealing,
+compiled with Numba.
 
 A cut is a spin vector x ∈ {−1, +1}ⁿ. Flipping node i changes the cut by the gain
 :math:`g_i = x_i \\sum_j w_{ij} x_j`; after the flip, :math:`g_i \\to -g_i` and each neighbour j
@@ -231,6 +232,27 @@ def descend(indptr, indices, data, x, g, eps):
 
 
 @compiled
+def anneal(indptr, indices, data, x, g, temperature, sweeps, max_flips, state):
+    """Simulated annealing at one temperature: ``sweeps`` sweeps over the nodes in order,
+    flipping node i when its gain g_i >= 0, else with probability exp(g_i / temperature)
+    (Metropolis), stopping early after ``max_flips`` flips. ``x`` and ``g`` are updated in
+    place; ``state[_RNG]`` is the random state. Returns the flips made and the cut's change."""
+    n = x.shape[0]
+    inverse = 1.0 / temperature
+    flips, change = 0, 0.0
+    for _ in range(sweeps):
+        for i in range(n):
+            gi = g[i]
+            if gi >= 0.0 or _random(state) < np.exp(gi * inverse):
+                change += gi
+                _flip(indptr, indices, data, x, g, i)
+                flips += 1
+                if flips >= max_flips:
+                    return flips, change
+    return flips, change
+
+
+@compiled
 def breakout(indptr, indices, data, x, g, tabu_until, best_x, floats, ints, moves, eps,
              improving, where, buckets, offset):
     """Run breakout local search for about ``moves`` moves, updating the state in place.
@@ -337,6 +359,8 @@ def load_compiled():
         indptr, indices = np.array([0, 1, 2]), np.array([1, 0])
         search = BreakoutSearch(indptr, indices, np.ones(2), np.ones(2), seed=0, eps=0.0)
         search.run(2)
+        anneal(indptr, indices, np.ones(2), search.x, search.g, 1.0, 1, 10,
+               np.array([0, 0, 0, 1], dtype=np.int64))
         _first_best(search.g, np.arange(2))
 
     load_once(breakout, "max-cut local search", warm_up)
@@ -365,7 +389,8 @@ def gain_buckets(indptr, data, g):
 class BreakoutSearch:
     """One breakout local search chain, advanced in slices so the caller can stop on time."""
 
-    def __init__(self, indptr, indices, data, x, *, seed, eps):
+    def __init__(self, indptr, indices, data, x, *, seed, eps, moves=0):
+        """``moves``: those already made toward this run's budget (an annealing before it)."""
         self.csr = (indptr, indices, data)
         self.x = np.array(x, dtype=np.float64)
         self.g = gains(*self.csr, self.x)
@@ -376,7 +401,7 @@ class BreakoutSearch:
         cut = cut_value(*self.csr, self.x)
         self.floats = np.array([cut, cut, cut])
         # xorshift needs a non-zero state.
-        self.ints = np.array([0, 0, 1, int(seed) % (2**62) + 1], dtype=np.int64)
+        self.ints = np.array([moves, 0, 1, int(seed) % (2**62) + 1], dtype=np.int64)
         n = self.x.shape[0]
         self.improving = np.zeros(n + 1, dtype=np.int64)  # empty: x is a local optimum
         self.where = np.full(n, -1, dtype=np.int64)

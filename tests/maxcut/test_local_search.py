@@ -54,6 +54,35 @@ def test_descend_reaches_a_one_flip_optimum_and_keeps_gains_exact():
     assert g.max() <= 1e-12
 
 
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_annealing_keeps_gains_exact_and_cools_to_the_optimum(seed):
+    G = signed_graph(14, 0.5, seed)
+    csr = csr_of(G)
+    x = np.ones(14)
+    g = gains(*csr, x)
+    state = np.array([0, 0, 0, seed + 1], dtype=np.int64)
+    flips, cut = 0, cut_value(*csr, x)
+    for temperature in np.geomspace(3.0, 0.05, 200):  # slow cooling, two sweeps a step
+        made, change = local_search.anneal(*csr, x, g, temperature, 2, 10**9, state)
+        flips, cut = flips + made, cut + change
+    assert np.allclose(g, gains(*csr, x))
+    assert flips > 0 and cut == pytest.approx(cut_value(*csr, x))
+    assert cut == pytest.approx(oracles.brute_force_max_cut(G), abs=1e-9)
+
+
+def test_annealing_stops_at_its_flip_budget_and_accepts_by_metropolis():
+    G = signed_graph(60, 0.2, 4)
+    csr = csr_of(G)
+    x = np.ones(60)
+    g = gains(*csr, x)
+    state = np.array([0, 0, 0, 7], dtype=np.int64)
+    assert local_search.anneal(*csr, x, g, 1e6, 100, 37, state)[0] == 37
+    assert np.allclose(g, gains(*csr, x))
+    # Near zero temperature only flips of gain >= 0 are made: a descent to a 1-flip optimum.
+    local_search.anneal(*csr, x, g, 1e-9, 200, 10**9, state)
+    assert g.max() <= 1e-12
+
+
 def test_breakout_search_finds_the_optimum_and_repeats_with_a_seed():
     G = signed_graph(14, 0.5, 3)
     csr = csr_of(G)

@@ -266,6 +266,16 @@ def test_time_limit_is_a_cap_when_the_cut_is_proven_maximum():
     assert solution.cut_value == 3 and time.perf_counter() - start < 5
 
 
+def test_annealing_stops_at_a_proven_maximum_too():
+    # With a time limit the runs anneal first, and 20 n sweeps over these 20 004 nodes would
+    # take minutes: the annealing, too, ends once its cut meets the bound.
+    G = nx.path_graph(4)
+    G.add_nodes_from(range(4, 20_004))
+    start = time.perf_counter()
+    solution = nx.max_cut_sdp_result(G, time_limit=1e300, seed=0)
+    assert solution.cut_value == 3 and time.perf_counter() - start < 20
+
+
 def test_the_search_stops_when_it_stagnates(monkeypatch):
     # A random graph's SDP bound stays above its maximum cut (an odd cycle's floor does not:
     # it proves the cycle's cut maximum), so only stagnation can end this search, long before
@@ -280,7 +290,9 @@ def test_the_search_stops_when_it_stagnates(monkeypatch):
         assert math.floor(solution.upper_bound) > solution.cut_value
         assert solution.cut_value == nx.cut_size(G, *solution.partition)
         moves[stall] = solution.moves
-    assert moves[10 * short] > 5 * moves[short]
+    # Not 10x: the first round's runs all anneal their start (many flips), later rounds'
+    # runs half of them.
+    assert moves[10 * short] > 3 * moves[short]
 
 
 def test_without_a_time_limit_the_search_stops_sooner(monkeypatch):

@@ -69,20 +69,23 @@ def test_stagnation_stops_on_diminishing_returns():
     assert next(runs for runs, cut in cuts.items() if rule.stalled(cut, runs)) == 100
 
 
-def search(G, *, chains=2, budget=math.inf, seed=0, optimum=math.inf, stall_runs=4):
+def search(G, *, chains=2, budget=math.inf, seed=0, optimum=math.inf, stall_runs=4,
+           annealing=False):
     csr = csr_of(G)
     rng = np.random.default_rng(seed)
     roundings = np.where(rng.random((16, len(G))) < 0.5, 1.0, -1.0)
     return memetic_search(
         csr, roundings, chains, budget, math.inf, 1e-9, rng, optimum=optimum,
         run_stall=20 * len(G), stall_grows=False, stagnation=Stagnation(stall_runs), progress=lambda *a: None,
+        annealing=annealing,
     )
 
 
+@pytest.mark.parametrize("annealing", [False, True])
 @pytest.mark.parametrize("seed", [0, 1, 2])
-def test_the_search_finds_the_optimum_of_small_signed_graphs(seed):
+def test_the_search_finds_the_optimum_of_small_signed_graphs(seed, annealing):
     G = signed_graph(14, 0.5, seed)
-    cut, x, moves, interrupted = search(G, seed=seed)
+    cut, x, moves, interrupted = search(G, seed=seed, annealing=annealing)
     assert cut == pytest.approx(oracles.brute_force_max_cut(G), abs=1e-9)
     assert cut == pytest.approx(nx.cut_size(G, side(x), weight="weight"), abs=1e-9)
     assert moves > 0 and not interrupted
@@ -98,13 +101,16 @@ def test_the_search_repeats_with_a_seed_on_any_number_of_threads():
         assert np.array_equal(again[1], first[1])
 
 
-def test_the_search_keeps_to_its_budget_and_stops_at_the_optimum():
+@pytest.mark.parametrize("annealing", [False, True])
+def test_the_search_keeps_to_its_budget_and_stops_at_the_optimum(annealing):
     # With stagnation out of reach, only the budget or the optimum can end these searches.
     G = signed_graph(150, 0.05, 4, integer=True)
-    _, _, moves, _ = search(G, budget=3000, stall_runs=10**9)
-    # A run finishes its perturbation (at most n/10 moves) past the budget.
+    _, _, moves, _ = search(G, budget=3000, stall_runs=10**9, annealing=annealing)
+    # A run finishes its perturbation (at most n/10 moves) past the budget; an annealing
+    # stops at it.
     assert 3000 <= moves <= 3000 + 2 * 2 * len(G) // 10
     G = signed_graph(14, 0.5, 3)
     optimum = oracles.brute_force_max_cut(G)
-    cut, _, _, _ = search(G, optimum=optimum, stall_runs=10**9)
+    cut, _, _, _ = search(G, optimum=optimum, stall_runs=10**9,
+                          annealing=annealing)
     assert cut == pytest.approx(optimum, abs=1e-9)
