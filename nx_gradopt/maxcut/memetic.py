@@ -40,10 +40,10 @@ weights) and 8675-8688 on G64 with temperatures from 1.5 to 0.2 (three anneals e
 after an anneal added 0-3 edges in 3 s (2026-12-04). With annealed roundings and crossovers
 left to breakout runs, ``time_limit=30`` gave 6055-6068 on G59 and 8706-8720 on G64 (seeds
 0-3, some twice); with crossovers annealed from 0.8, 6070-6075 and 8722-8728 (seeds 0-3).
-The annealing lasts 20 n sweeps or its share of the time left, whichever ends first. Without
-a time limit the search does not anneal: its stagnation rule counts runs, and 20 n sweeps
-cost about 0.25 s a run at 800 nodes, where a breakout run of 100 n moves costs about 0.05
-s.
+The annealing lasts 20 n sweeps (at most 100000) or its share of the time left, whichever
+ends first. Without a time limit the search does not anneal: its stagnation rule counts
+runs, and 20 n sweeps cost about 0.25 s a run at 800 nodes, where a breakout run of 100 n
+moves costs about 0.05 s.
 
 The runs of one round go to parallel threads (the compiled loops release the GIL) and their
 cuts enter the population in order after the round, so a seed repeats whatever the threads'
@@ -182,8 +182,8 @@ def memetic_search(
     def anneal_start(x, seed, allowed, seconds, hot):
         """Anneal the spins ``x`` in place from the temperature ``hot`` (a multiple of the
         unit), in slices of one temperature each; returns the flips made."""
-        # The random state of the run's breakout search (seed + 1) after it, which draws
-        # from it for other choices.
+        # The same xorshift state the run's breakout search starts from (seed + 1); the
+        # two use their draws for unrelated choices.
         g, random_state = gains(*csr, x), np.array([0, 0, 0, seed + 1], dtype=np.int64)
         begin, done, flips, cut = time.perf_counter(), 0, 0, cut_value(*csr, x)
         while not stop.is_set() and flips < allowed and cut < optimum:

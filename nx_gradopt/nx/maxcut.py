@@ -33,12 +33,12 @@ _MAX_CUT_OPTIONS_DOC = r"""
         The most wall-clock seconds the call may take (after NetworkX's conversion of G):
         the SDP uses at most 60% of it and the local search the rest. None: the SDP runs to
         ``tol`` or ``max_iter``. The local search makes short breakout runs, from roundings
-        of the SDP solution (with a time limit, first annealed, unless the cycle relaxation
-        gave a first cut) and from crossovers of the best cuts so far; with or without a
-        time limit it stops as soon as its cut reaches the certified bound (then the cut is
-        a maximum cut; for integer weights, the bound's floor), or after 48 runs without a
-        better cut (320 with a time limit). Without a time limit it also stops when doubling
-        its runs, from 32 runs on, gained less than 0.3% of the cut.
+        of the SDP solution and from crossovers of the best cuts so far (with a time limit,
+        each start annealed first, unless the cycle relaxation gave a first cut); with or
+        without a time limit it stops as soon as its cut reaches the certified bound (then
+        the cut is a maximum cut; for integer weights, the bound's floor), or after 48 runs
+        without a better cut (320 with a time limit). Without a time limit it also stops
+        when doubling its runs, from 32 runs on, gained less than 0.3% of the cut.
     max_moves : int or None, optional (default=None)
         The most local-search moves, all runs together (a run finishes its perturbation,
         at most n/10 moves, past it). None: no cap.
