@@ -11,13 +11,14 @@ import numpy as np
 import scipy.sparse as sp
 import torch
 
-from ..core.assignment import linear_assignment, sinkhorn_transport
+from ..core.assignment import linear_assignment, permutation_matrices, sinkhorn_transport
 from ..core.results import INTERRUPTED, OptimizationResult, warn_if_interrupted
 from ..core.runtime import Runtime
 from .frank_wolfe import METHODS, best_response_walk
 from .grouped import RelaxationRequest, run_alone
 from .local_search import load_compiled, two_opt
 from .problem import PADDINGS, objective, pad, reduce
+from .subtree import level_work, subtree_similarity
 
 
 # The Frank–Wolfe methods and pairwise-swap descent alone (SciPy's "2opt").
@@ -32,6 +33,18 @@ LOCAL_SEARCH_LIMIT = 200
 # rho = 0.8 a failed start (1.1% matched) ended sharp, at 0.87, in another optimum.
 DIFFUSE_MASS = 0.5
 WALK_STEPS = 10
+# An unseeded maximisation whose answer keeps less than SUBTREE_BELOW of what a perfect
+# match could (its objective over ||A|| ||B||, Frobenius norms: the share of edges kept, on
+# two graphs of equal size) gets one more start, from the sub-tree similarity (subtree.py):
+# as deep as its levels fit in SUBTREE_WORK score reads (about a minute on two cores), at most
+# SUBTREE_MAX_DEPTH, and not at all below SUBTREE_MIN_DEPTH. The best answer is kept, so the
+# start can only help. Correlated pairs (rho = 0.8) that GOAT failed kept 0.21-0.37 of the
+# edges; those it matched, 0.8-0.9. Depth 3 was too shallow on n = 1000, p = 0.01 (3.7%
+# matched), depth 4 enough; deeper levels sharpen the scores further.
+SUBTREE_BELOW = 0.5
+SUBTREE_MIN_DEPTH = 4
+SUBTREE_MAX_DEPTH = 8
+SUBTREE_WORK = 5e9
 # Problems up to this size are kept in dense NumPy arrays, and FAQ on the CPU runs on them
 # in NumPy rather than torch (see faq_host.faq_on_host).
 SMALL_PROBLEM = 200
@@ -60,9 +73,11 @@ class QAPResult(OptimizationResult):
     reason : str
         Why that start stopped.
     start : int
-        Which start gave ``col_ind`` (0 is the barycenter).
+        Which start gave ``col_ind`` (0 is the barycenter; ``n_init`` the sub-tree start,
+        where one was made).
     start_objectives : numpy.ndarray
-        The objective reached from each start.
+        The objective reached from each start (``n_init`` of them, or one more with the
+        sub-tree start).
     time : float
         Seconds in all.
     """
@@ -132,7 +147,11 @@ def quadratic_assignment(
         Number of starts, run as one batch: ``P0``, then alternately a random permutation
         matrix (a vertex of the doubly stochastic polytope) and SciPy's randomized start
         (halfway between the barycenter and a random doubly stochastic matrix). The best
-        result is kept. For 2-opt, random permutations.
+        result is kept. For 2-opt, random permutations. An unseeded maximisation of two
+        equally large graphs from the default start whose best answer keeps less than half
+        of what a perfect match could (the objective over the product of the Frobenius
+        norms) gets one more start, from the nodes' neighbourhood trees (a sub-tree
+        similarity, see the documentation's Method), where that is affordable.
     max_iter : int
         Frank–Wolfe iterations per start. 20, not SciPy's 30: with the 2-opt polish, ten
         more iterations moved the QAPLIB gaps (ten starts, ten seeds) only from a mean of
@@ -145,7 +164,9 @@ def quadratic_assignment(
     time_limit : float, optional
         Seconds for the Frank–Wolfe iterations (all starts together, checked every
         iteration); when it runs out, every start is projected and polished as it stands and
-        ``reason`` says so. The projection and the 2-opt polish come on top.
+        ``reason`` says so. The projection and the 2-opt polish come on top. The sub-tree
+        start (see ``n_init``) is not begun after it and checks it between its levels, each
+        up to 20 s on two cores.
     local_search : bool or None
         Improve each start's permutation by pairwise swaps (2-opt) until no swap improves
         the objective. A pass costs :math:`O(n^3)`; None (default) means on for at most
@@ -299,6 +320,11 @@ def quadratic_assignment_steps(
     if isinstance(first, np.ndarray) and order_b is not None:
         first = first[:, order_b]  # its columns follow B's free rows in increasing order
     sign = 1.0 if maximize else -1.0
+    deadline = math.inf if time_limit is None else started + time_limit
+    if local_search is None:
+        local_search = m <= LOCAL_SEARCH_LIMIT
+    polish = (local_search or method == "2opt") and m > 1  # 2-opt always polishes
+    walks = m > 1 and not (polish or host)
     if method == "2opt":
         # Every start is a permutation: the guessed pairs with the rest at random, or random.
         candidates = _random_permutations(n_init, m, runtime)[:, None, :]
@@ -314,28 +340,11 @@ def quadratic_assignment_steps(
         starts = _starts(n_init, m, runtime, first, init_perturbation)
         P, iterations, converged, visited, stopped = yield RelaxationRequest(
             problem, starts.numpy() if host else starts, sign=sign,
-            method=method, max_iter=max_iter, tol=tol,
-            deadline=math.inf if time_limit is None else started + time_limit,
+            method=method, max_iter=max_iter, tol=tol, deadline=deadline,
         )
-        # Per start: the final projection (the permutation nearest P) and the best vertex
-        # the iterations visited.
-        projections = linear_assignment(P)
-        candidates = np.stack([projections.numpy(), visited], axis=1)
-    if local_search is None:
-        local_search = m <= LOCAL_SEARCH_LIMIT
-    polish = (local_search or method == "2opt") and m > 1
-    if m > 1 and not (polish or host) and stopped is None:  # 2-opt always polishes
-        # A relaxation that ended diffuse (little of P's mass on its projection) has been
-        # rounded from a weak signal: walk on from its projection (see best_response_walk).
-        mass = P.gather(2, projections.unsqueeze(2).to(P.device)).mean(dim=(1, 2))
-        diffuse = mass.cpu().numpy() < DIFFUSE_MASS
-        if diffuse.any():
-            candidates[diffuse, 0], interrupted = best_response_walk(
-                problem, candidates[diffuse, 0], sign=sign, max_steps=WALK_STEPS,
-                deadline=math.inf if time_limit is None else started + time_limit,
-            )
-            if interrupted:
-                stopped = "interrupted"
+        candidates, stopped = _candidates(
+            problem, P, visited, sign=sign, walk=walks, stopped=stopped, deadline=deadline,
+        )
     if polish:
         load_compiled()
         # Small enough to polish is small enough to evaluate dense: a candidate's objective
@@ -353,29 +362,60 @@ def quadratic_assignment_steps(
         if polish:
             a_objective, b_objective = _dense_layers(a_objective), _dense_layers(b_objective)
             sim_objective = None if sim_objective is None else _as_kind(sim_objective, dense=True)
-    perms, values, swaps = [], [], []
-    for start_candidates in candidates:
-        seen = {}
-        for free_perm in start_candidates:
-            key = free_perm.tobytes()
-            if key in seen:
-                continue
-            perm = np.empty(size, dtype=np.int64)
-            perm[problem.seeds_a] = problem.seeds_b
-            perm[problem.free_a] = problem.free_b[free_perm]
-            moves = 0
-            if polish:
-                moves = two_opt(
-                    a_padded, b_padded, sim, perm, problem.free_a, maximize=maximize,
-                    near_optimal=method != "2opt",
+
+    def evaluated(candidates):
+        """Per start, its best candidate (polished) and that one's objective at the scale of
+        A and B, and the swaps the polish made."""
+        perms, values, swaps = [], [], []
+        for start_candidates in candidates:
+            seen = {}
+            for free_perm in start_candidates:
+                key = free_perm.tobytes()
+                if key in seen:
+                    continue
+                perm = np.empty(size, dtype=np.int64)
+                perm[problem.seeds_a] = problem.seeds_b
+                perm[problem.free_a] = problem.free_b[free_perm]
+                moves = 0
+                if polish:
+                    moves = two_opt(
+                        a_padded, b_padded, sim, perm, problem.free_a, maximize=maximize,
+                        near_optimal=method != "2opt",
+                    )
+                seen[key] = (
+                    objective(a_objective, b_objective, sim_objective, perm), perm, moves
                 )
-            seen[key] = (objective(a_objective, b_objective, sim_objective, perm), perm, moves)
-        value, perm, moves = max(seen.values(), key=lambda item: sign * item[0])
-        perms.append(perm)
-        values.append(value)
-        swaps.append(moves)
-    with np.errstate(over="ignore"):  # an overflow is reported below
-        values = np.ldexp(np.array(values), exponent)  # back to the scale of A and B
+            value, perm, moves = max(seen.values(), key=lambda item: sign * item[0])
+            perms.append(perm)
+            values.append(value)
+            swaps.append(moves)
+        with np.errstate(over="ignore"):  # an overflow is reported below
+            return perms, np.ldexp(np.array(values), exponent), swaps
+
+    perms, values, swaps = evaluated(candidates)
+    if (
+        method in METHODS and m > 1 and stopped is None and maximize and not len(seeds)
+        and first is None and len(a_layers) == 1 and similarity is None and na == nb
+    ):
+        tree_start, stopped = _subtree_start(
+            a_layers[0], b_layers[0], float(np.max(values)), problem, deadline,
+        )
+        if tree_start is not None:
+            start = permutation_matrices(
+                torch.as_tensor(tree_start[None]), device=runtime.device, dtype=runtime.dtype,
+            )
+            P, more_iterations, more_converged, visited, stopped = yield RelaxationRequest(
+                problem, start.numpy() if host else start, sign=sign,
+                method=method, max_iter=max_iter, tol=tol, deadline=deadline,
+            )
+            more, stopped = _candidates(
+                problem, P, visited, sign=sign, walk=walks, stopped=stopped, deadline=deadline,
+            )
+            more_perms, more_values, more_swaps = evaluated(more)
+            perms, swaps = perms + more_perms, swaps + more_swaps
+            values = np.concatenate([values, more_values])
+            iterations = np.concatenate([iterations, more_iterations])
+            converged = np.concatenate([converged, more_converged])
     best = int(np.argmax(sign * values))
     if not math.isfinite(values[best]):
         raise ValueError(
@@ -402,6 +442,57 @@ def quadratic_assignment_steps(
         start=best, start_objectives=values,
     )
     return result
+
+
+def _candidates(problem, P, visited, *, sign, walk, stopped, deadline):
+    """Per start, the permutations to evaluate: the final projection (the permutation
+    nearest P) and the best vertex the iterations visited, as a (k, 2, m) array; and the
+    relaxation's ``stopped``, "interrupted" if Ctrl-C stopped the walk.
+
+    With ``walk``, a relaxation that ended diffuse (little of P's mass on its projection)
+    has been rounded from a weak signal: it walks on from its projection (see
+    best_response_walk)."""
+    projections = linear_assignment(P)
+    candidates = np.stack([projections.numpy(), visited], axis=1)
+    if walk and stopped is None:
+        mass = P.gather(2, projections.unsqueeze(2).to(P.device)).mean(dim=(1, 2))
+        diffuse = mass.cpu().numpy() < DIFFUSE_MASS
+        if diffuse.any():
+            candidates[diffuse, 0], interrupted = best_response_walk(
+                problem, candidates[diffuse, 0], sign=sign, max_steps=WALK_STEPS,
+                deadline=deadline,
+            )
+            if interrupted:
+                stopped = "interrupted"
+    return candidates, stopped
+
+
+def _subtree_start(a, b, best_value, problem, deadline):
+    """The start from the sub-tree similarity of graphs ``a`` and ``b`` (unseeded, equal
+    sizes), as a permutation of the problem's free columns, when the best answer so far
+    keeps less than SUBTREE_BELOW of ``||a|| ||b||`` and the similarity is affordable;
+    else None. Also "interrupted" where Ctrl-C stopped it, else None."""
+    if not best_value < SUBTREE_BELOW * _frobenius(a) * _frobenius(b):
+        return None, None
+    work = level_work(a, b)  # zero for graphs of self-loops only: nothing to compare
+    depth = min(SUBTREE_MAX_DEPTH, 1 + int(SUBTREE_WORK // work)) if work else 0
+    if depth < SUBTREE_MIN_DEPTH:
+        return None, None
+    try:
+        scores = subtree_similarity(a, b, depth, deadline)
+    except KeyboardInterrupt:
+        return None, "interrupted"
+    if scores is None:  # the time limit came first: the answer so far stands
+        return None, None
+    scores = scores[problem.free_a][:, problem.free_b]
+    return linear_assignment(torch.from_numpy(scores)[None])[0].numpy(), None
+
+
+def _frobenius(matrix):
+    """The Frobenius norm, without overflow for entries up to 1e308."""
+    entries = np.abs(_entries(matrix))
+    largest = float(entries.max(initial=0.0))
+    return largest * math.sqrt(float(np.sum((entries / largest) ** 2))) if largest else 0.0
 
 
 def _starts(n_init, m, runtime, first=None, perturbation=0.0):

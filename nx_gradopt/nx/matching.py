@@ -50,7 +50,9 @@ _GRAPH_MATCH_OPTIONS_DOC = """
         Maximise the objective (alignment); False minimises it (a QAP such as QAPLIB's).
     n_init : int, optional (default=1)
         Starts: the barycenter, then alternately random permutations and random doubly
-        stochastic matrices, run as one batch; the best result is kept.
+        stochastic matrices, run as one batch; the best result is kept. Unseeded graphs of
+        equal size whose best answer keeps less than half their edges get one more start,
+        from the nodes' neighbourhood trees, where that is affordable (see the docs).
     max_iter : int, optional (default=20)
         Frank–Wolfe iterations per start.
     tol : float, optional (default=0.03)
@@ -62,7 +64,8 @@ _GRAPH_MATCH_OPTIONS_DOC = """
         of at most 200 unseeded nodes (a pass costs O(n^3)).
     time_limit : float, optional
         Seconds for the Frank–Wolfe iterations; when they run out, each start is projected
-        to a permutation as it stands (``converged`` is then False).
+        to a permutation as it stands (``converged`` is then False). The sub-tree start
+        (see ``n_init``) checks it between its levels.
     seed : integer, random_state, or None (default)
         Indicator of random number generation state (the randomised starts), as in
         NetworkX.
@@ -129,9 +132,11 @@ class GraphMatchSolution:
     reason : str
         Why that start stopped, in words.
     start : int
-        Which start gave ``mapping`` (0 is the barycenter).
+        Which start gave ``mapping`` (0 is the barycenter; ``n_init`` the sub-tree start,
+        where one was made).
     start_objectives : numpy.ndarray
-        The objective reached from each start.
+        The objective reached from each start (``n_init`` of them, or one more with the
+        sub-tree start).
     time : float
         Seconds in the solver.
     """

@@ -593,3 +593,70 @@ def test_ctrl_c_in_the_walk_returns_the_answer_so_far_marked_interrupted(monkeyp
                                       seed=0)
     assert result.reason == INTERRUPTED
     assert sorted(result.col_ind) == list(range(40))
+
+
+@pytest.mark.parametrize("method", ["goat", "faq"])
+def test_a_pair_the_relaxations_miss_is_matched_from_the_subtree_start(
+    method, device, monkeypatch,
+):
+    # Correlation 0.8, mean degree 8: from the barycenter both methods end in a wrong optimum
+    # (1-2% matched, half the true map's objective); the sub-tree start recovers the truth.
+    # On the CPU, FAQ at this size runs on the host (NumPy); elsewhere on torch.
+    A, B, truth = correlated_pair(200, 0.04, 0.8, np.random.default_rng(1))
+    options = dict(method=method, maximize=True, seed=0, device=device)
+    default = solver_module.SUBTREE_BELOW
+    monkeypatch.setattr(solver_module, "SUBTREE_BELOW", 0.0)  # never tried: the old answer
+    missed = quadratic_assignment(A, B, **options)
+    assert (missed.col_ind == truth).mean() < 0.1
+    assert len(missed.start_objectives) == 1
+    monkeypatch.setattr(solver_module, "SUBTREE_BELOW", default)
+    found = quadratic_assignment(A, B, **options)
+    assert (found.col_ind == truth).mean() >= 0.99
+    assert found.fun >= recomputed(A, B, truth)
+    assert found.fun == pytest.approx(recomputed(A, B, found.col_ind))
+    assert found.start == 1 and len(found.start_objectives) == 2
+
+
+def test_the_subtree_start_is_tried_only_on_unseeded_maximisations_that_keep_little(
+    monkeypatch,
+):
+    A, B, truth = correlated_pair(200, 0.04, 0.8, np.random.default_rng(1))
+    calls = []
+    similarity = solver_module.subtree_similarity
+    monkeypatch.setattr(solver_module, "subtree_similarity",
+                        lambda *args: calls.append(args[2]) or similarity(*args))
+    seeds = np.column_stack([np.arange(3), truth[:3]])
+    quadratic_assignment(A, B, method="goat", maximize=True, partial_match=seeds)
+    quadratic_assignment(A, B, method="goat", maximize=True, partial_guess=seeds)
+    quadratic_assignment(A, B, method="goat")  # minimising
+    quadratic_assignment(A, B, method="goat", maximize=True, similarity=np.eye(200))
+    quadratic_assignment([A, A], [B, B], method="goat", maximize=True)
+    quadratic_assignment(A, B[:199, :199], method="goat", maximize=True)
+    quadratic_assignment(A, B, method="2opt", maximize=True)
+    assert calls == []
+    # A pair matched well keeps more than half its edges.
+    well = correlated_pair(100, 0.1, 0.95, np.random.default_rng(2))
+    result = quadratic_assignment(well[0], well[1], method="goat", maximize=True)
+    assert (result.col_ind == well[2]).mean() >= 0.99 and calls == []
+    # Levels beyond the work allowed are not run; too few allowed, none are.
+    work = solver_module.level_work(A, B)
+    monkeypatch.setattr(solver_module, "SUBTREE_WORK", 5 * work)
+    quadratic_assignment(A, B, method="goat", maximize=True)
+    monkeypatch.setattr(solver_module, "SUBTREE_WORK", 2 * work)
+    quadratic_assignment(A, B, method="goat", maximize=True)
+    assert calls == [6]
+
+
+def test_ctrl_c_in_the_subtree_similarity_returns_the_answer_so_far_marked_interrupted(
+    monkeypatch,
+):
+    A, B, _ = correlated_pair(200, 0.04, 0.8, np.random.default_rng(1))
+
+    def interrupted(*args):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(solver_module, "subtree_similarity", interrupted)
+    with pytest.warns(ConvergenceWarning, match="interrupted"):
+        result = quadratic_assignment(A, B, method="goat", maximize=True, seed=0)
+    assert result.reason == INTERRUPTED and len(result.start_objectives) == 1
+    assert result.fun == pytest.approx(recomputed(A, B, result.col_ind))
