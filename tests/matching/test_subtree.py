@@ -44,9 +44,10 @@ def _random_graph(rng, n, p):
 
 def test_a_level_is_the_greedy_matching_of_the_neighbours():
     rng = np.random.default_rng(0)
-    A = _random_graph(rng, 14, 0.35)
-    A[2, 2] = 1.0  # a self-loop: not a neighbour
-    A[0] *= 3.5  # weights and one direction only: the pattern is what counts
+    # Each edge in one direction only, with weights, and a self-loop (not a neighbour): the
+    # undirected pattern is what counts.
+    A = np.tril(_random_graph(rng, 14, 0.35), -1) * rng.uniform(0.5, 4.0, (14, 14))
+    A[2, 2] = 1.0
     B = sp.csr_array(_random_graph(rng, 11, 0.4))
     previous = rng.standard_normal((14, 11))
     indptr_a, indices_a = subtree.neighbours(A)
