@@ -38,7 +38,7 @@ WALK_STEPS = 10
 # two graphs of equal size) gets one more start, from the sub-tree similarity (subtree.py):
 # as deep as its levels fit in SUBTREE_WORK score reads (about a minute on two cores), at most
 # SUBTREE_MAX_DEPTH, and not at all below SUBTREE_MIN_DEPTH. The best answer is kept, so the
-# start can only help. Correlated pairs (rho = 0.8) that GOAT failed kept 0.21-0.37 of the
+# start can only help. Correlated pairs (rho = 0.8) that GOAT failed kept 0.17-0.41 of the
 # edges; those it matched, 0.8-0.9. Depth 3 was too shallow on n = 1000, p = 0.01 (3.7%
 # matched), depth 4 enough; deeper levels sharpen the scores further.
 SUBTREE_BELOW = 0.5
@@ -484,7 +484,7 @@ def _subtree_start(a, b, best_value, problem, deadline):
         return None, "interrupted"
     if scores is None:  # the time limit came first: the answer so far stands
         return None, None
-    scores = scores[problem.free_a][:, problem.free_b]
+    scores = scores[np.ix_(problem.free_a, problem.free_b)]
     return linear_assignment(torch.from_numpy(scores)[None])[0].numpy(), None
 
 

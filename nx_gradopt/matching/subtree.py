@@ -1,7 +1,7 @@
 """Sub-tree similarity of two graphs: a start for unseeded matching where the relaxations fail.
 
 On correlated sparse pairs at moderate correlation (rho = 0.8), GOAT and FAQ from the
-barycenter end sharp in a wrong optimum: n = 1000, p = 0.01 matched 1.1% and kept 3 002 of the
+barycenter end sharp in a wrong optimum: n = 1000, p = 0.01 matched 1.1% and kept 3 152 of the
 true map's 8 050 in the objective, and no random or perturbed start did better. Their first
 gradient, A 1 1^T B^T, sees degrees only, and one neighbourhood's degrees do not tell nodes
 apart at that noise (degree profiles, Ding et al. 2021: 1% of their mutual best pairs were
