@@ -222,9 +222,9 @@ def test_each_problem_of_a_group_keeps_its_own_time_limit(monkeypatch):
     clock = TickingClock()
     monkeypatch.setattr("nx_gradopt.matching.frank_wolfe.time", clock)
     monkeypatch.setattr("nx_gradopt.matching.solver.time", clock)
-    # The relaxation's time limit is under test: no sub-tree start after it (on unrelated
-    # graphs the answer keeps little, and alone there would be time for one).
-    monkeypatch.setattr("nx_gradopt.matching.solver.SUBTREE_BELOW", 0.0)
+    # The relaxation's time limit is under test: no sub-tree start or guesses after it (on
+    # unrelated graphs the answer keeps little, and alone there would be time for them).
+    monkeypatch.setattr("nx_gradopt.matching.solver.WEAK_SHARE", 0.0)
     # Unrelated graphs, tol=0: alone, GOAT runs 30 to 70 iterations on these.
     unrelated = [(nx.gnp_random_graph(200, 0.1, seed=k), nx.gnp_random_graph(200, 0.1, seed=9))
                  for k in range(3)]

@@ -33,18 +33,43 @@ LOCAL_SEARCH_LIMIT = 200
 # rho = 0.8 a failed start (1.1% matched) ended sharp, at 0.87, in another optimum.
 DIFFUSE_MASS = 0.5
 WALK_STEPS = 10
-# An unseeded maximisation whose answer keeps less than SUBTREE_BELOW of what a perfect
-# match could (its objective over ||A|| ||B||, Frobenius norms: the share of edges kept, on
-# two graphs of equal size) gets one more start, from the sub-tree similarity (subtree.py):
-# as deep as its levels fit in SUBTREE_WORK score reads (about a minute on two cores), at most
-# SUBTREE_MAX_DEPTH, and not at all below SUBTREE_MIN_DEPTH. The best answer is kept, so the
-# start can only help. Correlated pairs (rho = 0.8) that GOAT failed kept 0.17-0.41 of the
-# edges; those it matched, 0.8-0.9. Depth 3 was too shallow on n = 1000, p = 0.01 (3.7%
-# matched), depth 4 enough; deeper levels sharpen the scores further.
-SUBTREE_BELOW = 0.5
+# An unseeded maximisation whose answer keeps less than WEAK_SHARE of what a perfect match
+# could (its objective over ||A|| ||B||, Frobenius norms: the share of edges kept, on two
+# graphs of equal size) gets one more start: from the sub-tree similarity (subtree.py)
+# where its levels are affordable, else from single-pair guesses. The best answer is kept,
+# so the start can only help. Correlated pairs (rho = 0.8) that GOAT failed kept 0.17-0.41
+# of the edges; those it matched, 0.8-0.9.
+WEAK_SHARE = 0.5
+# The sub-tree start: as deep as its levels fit in SUBTREE_WORK score reads (about a minute
+# on two cores), at most SUBTREE_MAX_DEPTH, and not at all below SUBTREE_MIN_DEPTH. Depth 3
+# was too shallow on n = 1000, p = 0.01 (3.7% matched), depth 4 enough; deeper levels
+# sharpen the scores further.
 SUBTREE_MIN_DEPTH = 4
 SUBTREE_MAX_DEPTH = 8
 SUBTREE_WORK = 5e9
+# Single-pair guesses: a start with one pair (i, j) put together (partial_guess's start)
+# runs PROBE_ITERATIONS iterations and walks on (or is polished); one true pair is enough
+# where the barycenter's start fails. On n = 2000, p = 0.05, rho = 0.8 (GOAT: 0.85%), seven
+# of the eight largest-degree nodes' true pairs reached 100% after 4 iterations and the walk,
+# two of eight after 3, four of eight after 6; a wrong pair stayed at 1% and kept 6% of the
+# edges. Spreading the guess (the top 4, 8 or 16 nodes over as many columns, or every node
+# over the columns of similar degree rank) matched none. The guesses pair the PROBE_TOP
+# largest-degree nodes of each graph in increasing order of rank sum: degrees correlate
+# only about as the edges do (0.8 at rho = 0.8), but over 20 draws each at n = 1000 and
+# 2000, p = 0.01, 0.05, 0.1, a true pair was among the 64 in 119 of the 120 draws and among
+# the first 32 in 110, the first at position 2-10 in the median draw (10-31 in the
+# fifth-worst). They run PROBE_BATCH at a time (fewer where the starts alone would take
+# more than PROBE_MEMORY bytes; the run holds several buffers of their size: a peak of
+# 2.4 GB for eight at n = 2000), at most PROBE_COUNT; the PROBE_WALKS projections of a
+# batch with the best objectives walk on, and the first that keeps WEAK_SHARE is the start
+# of a full run. Not where the sub-tree start runs: on correlated pairs at rho = 0.7, which
+# neither recovers, guessing after it too took n = 1000, p = log n / n from 7.9 s to 137 s.
+PROBE_TOP = 8
+PROBE_COUNT = 32
+PROBE_ITERATIONS = 4
+PROBE_BATCH = 8
+PROBE_WALKS = 2
+PROBE_MEMORY = 2**28
 # Problems up to this size are kept in dense NumPy arrays, and FAQ on the CPU runs on them
 # in NumPy rather than torch (see faq_host.faq_on_host).
 SMALL_PROBLEM = 200
@@ -73,11 +98,11 @@ class QAPResult(OptimizationResult):
     reason : str
         Why that start stopped.
     start : int
-        Which start gave ``col_ind`` (0 is the barycenter; ``n_init`` the sub-tree start,
-        where one was made).
+        Which start gave ``col_ind`` (0 is the barycenter; ``n_init`` the extra start of
+        a weak answer, where one was made).
     start_objectives : numpy.ndarray
         The objective reached from each start (``n_init`` of them, or one more with the
-        sub-tree start).
+        extra start; the guesses' short runs are not starts).
     time : float
         Seconds in all.
     """
@@ -150,8 +175,10 @@ def quadratic_assignment(
         result is kept. For 2-opt, random permutations. An unseeded maximisation of two
         equally large graphs from the default start whose best answer keeps less than half
         of what a perfect match could (the objective over the product of the Frobenius
-        norms) gets one more start, from the nodes' neighbourhood trees (a sub-tree
-        similarity, see the documentation's Method), where that is affordable.
+        norms) gets one more start: from the nodes' neighbourhood trees (a sub-tree
+        similarity) where that is affordable, else from the first of up to 32 guessed
+        pairs of large-degree nodes whose short run leads somewhere (see the
+        documentation's Method).
     max_iter : int
         Frank–Wolfe iterations per start. 20, not SciPy's 30: with the 2-opt polish, ten
         more iterations moved the QAPLIB gaps (ten starts, ten seeds) only from a mean of
@@ -164,9 +191,9 @@ def quadratic_assignment(
     time_limit : float, optional
         Seconds for the Frank–Wolfe iterations (all starts together, checked every
         iteration); when it runs out, every start is projected and polished as it stands and
-        ``reason`` says so. The projection and the 2-opt polish come on top. The sub-tree
-        start (see ``n_init``) is not begun after it and checks it between its levels, each
-        up to 20 s on two cores.
+        ``reason`` says so. The projection and the 2-opt polish come on top. The extra
+        start (see ``n_init``) is not begun after it; the sub-tree similarity checks it
+        between its levels, each up to 20 s on two cores, the guesses' runs every iteration.
     local_search : bool or None
         Improve each start's permutation by pairwise swaps (2-opt) until no swap improves
         the objective. A pass costs :math:`O(n^3)`; None (default) means on for at most
@@ -393,25 +420,81 @@ def quadratic_assignment_steps(
             return perms, np.ldexp(np.array(values), exponent), swaps
 
     perms, values, swaps = evaluated(candidates)
+
+    def relaxed_from(permutation):
+        """One more start, from a permutation of the free columns: its run's candidates
+        evaluated (permutations, objectives, swaps), iterations, convergence, ``stopped``."""
+        start = permutation_matrices(
+            torch.as_tensor(permutation[None]), device=runtime.device, dtype=runtime.dtype,
+        )
+        P, more_iterations, more_converged, visited, stopped = yield RelaxationRequest(
+            problem, start.numpy() if host else start, sign=sign,
+            method=method, max_iter=max_iter, tol=tol, deadline=deadline,
+        )
+        more, stopped = _candidates(
+            problem, P, visited, sign=sign, walk=walks, stopped=stopped, deadline=deadline,
+        )
+        return (*evaluated(more), more_iterations, more_converged), stopped
+
+    def probed(threshold):
+        """The first single-pair guess (see PROBE_TOP) whose short run keeps at least
+        ``threshold`` once projected and walked on (or polished), as a permutation of the
+        free columns, or None; and ``stopped``."""
+        column = np.argsort(problem.free_b)  # B's node -> its column among the free ones
+        itemsize = torch.finfo(runtime.dtype).bits // 8
+        batch = max(1, min(PROBE_BATCH, PROBE_MEMORY // (itemsize * m * m)))
+        guesses = _probe_pairs(a_layers[0], b_layers[0])
+        # GOAT whatever the method: from a true guess FAQ's runs did not find the truth
+        # where GOAT's did (n = 250 and 300, p = 0.2 and 0.1: 0.8% and 0.3% matched).
+        on_device = problem if not host else reduce(
+            a_padded, b_padded, seeds, sim, device=runtime.device, dtype=runtime.dtype,
+            order_b=order_b,
+        )
+        for lo in range(0, len(guesses), batch):
+            rows, nodes_b = guesses[lo:lo + batch].T
+            P, _, _, _, stopped = yield RelaxationRequest(
+                on_device, _guessed_starts(rows, column[nodes_b], m, runtime), sign=sign,
+                method="goat", max_iter=PROBE_ITERATIONS, tol=tol, deadline=deadline,
+            )
+            if stopped is not None:
+                return None, stopped
+            projections = linear_assignment(P).numpy()
+            found, found_values, _ = evaluated(projections[:, None])
+            if walks:  # only the most promising: a walk costs up to WALK_STEPS assignments
+                promising = np.argsort(-sign * found_values, kind="stable")[:PROBE_WALKS]
+                walked, interrupted = best_response_walk(
+                    problem, projections[promising], sign=sign, max_steps=WALK_STEPS,
+                    deadline=deadline,
+                )
+                if interrupted:
+                    return None, "interrupted"
+                found, found_values, _ = evaluated(walked[:, None])
+            best = int(np.argmax(sign * found_values))
+            if found_values[best] >= threshold:
+                return column[found[best][problem.free_a]], None
+        return None, None
+
     if (
         method in METHODS and m > 1 and stopped is None and maximize and not len(seeds)
         and first is None and len(a_layers) == 1 and similarity is None and na == nb
     ):
-        tree_start, stopped = _subtree_start(
-            a_layers[0], b_layers[0], float(np.max(values)), problem, deadline,
-        )
-        if tree_start is not None:
-            start = permutation_matrices(
-                torch.as_tensor(tree_start[None]), device=runtime.device, dtype=runtime.dtype,
+        # Where the answer keeps little, one more start: from the neighbourhood trees where
+        # their similarity is affordable, else from the first single-pair guess that leads
+        # somewhere.
+        threshold = WEAK_SHARE * _frobenius(a_layers[0]) * _frobenius(b_layers[0])
+        permutation = None
+        if float(np.max(values)) < threshold:
+            depth = _subtree_depth(a_layers[0], b_layers[0])
+            if depth >= SUBTREE_MIN_DEPTH:
+                permutation, stopped = _subtree_start(
+                    a_layers[0], b_layers[0], depth, problem, deadline,
+                )
+            elif depth:  # levels too costly (dense pairs): guesses instead
+                permutation, stopped = yield from probed(threshold)
+        if permutation is not None:
+            (more_perms, more_values, more_swaps, more_iterations, more_converged), stopped = (
+                yield from relaxed_from(permutation)
             )
-            P, more_iterations, more_converged, visited, stopped = yield RelaxationRequest(
-                problem, start.numpy() if host else start, sign=sign,
-                method=method, max_iter=max_iter, tol=tol, deadline=deadline,
-            )
-            more, stopped = _candidates(
-                problem, P, visited, sign=sign, walk=walks, stopped=stopped, deadline=deadline,
-            )
-            more_perms, more_values, more_swaps = evaluated(more)
             perms, swaps = perms + more_perms, swaps + more_swaps
             values = np.concatenate([values, more_values])
             iterations = np.concatenate([iterations, more_iterations])
@@ -467,17 +550,18 @@ def _candidates(problem, P, visited, *, sign, walk, stopped, deadline):
     return candidates, stopped
 
 
-def _subtree_start(a, b, best_value, problem, deadline):
+def _subtree_depth(a, b):
+    """The sub-tree similarity's depth for graphs ``a`` and ``b``: as many levels as fit in
+    SUBTREE_WORK score reads, at most SUBTREE_MAX_DEPTH (0 where there is nothing to
+    compare)."""
+    work = level_work(a, b)  # zero for graphs of self-loops only
+    return min(SUBTREE_MAX_DEPTH, 1 + int(SUBTREE_WORK // work)) if work else 0
+
+
+def _subtree_start(a, b, depth, problem, deadline):
     """The start from the sub-tree similarity of graphs ``a`` and ``b`` (unseeded, equal
-    sizes), as a permutation of the problem's free columns, when the best answer so far
-    keeps less than SUBTREE_BELOW of ``||a|| ||b||`` and the similarity is affordable;
-    else None. Also "interrupted" where Ctrl-C stopped it, else None."""
-    if not best_value < SUBTREE_BELOW * _frobenius(a) * _frobenius(b):
-        return None, None
-    work = level_work(a, b)  # zero for graphs of self-loops only: nothing to compare
-    depth = min(SUBTREE_MAX_DEPTH, 1 + int(SUBTREE_WORK // work)) if work else 0
-    if depth < SUBTREE_MIN_DEPTH:
-        return None, None
+    sizes) at ``depth``, as a permutation of the problem's free columns, or None where the
+    time limit came first. Also "interrupted" where Ctrl-C stopped it, else None."""
     try:
         scores = subtree_similarity(a, b, depth, deadline)
     except KeyboardInterrupt:
@@ -486,6 +570,38 @@ def _subtree_start(a, b, best_value, problem, deadline):
         return None, None
     scores = scores[np.ix_(problem.free_a, problem.free_b)]
     return linear_assignment(torch.from_numpy(scores)[None])[0].numpy(), None
+
+
+def _probe_pairs(a, b):
+    """The single-pair guesses, as (node of a, node of b) rows: the PROBE_TOP nodes of
+    largest degree (absolute weights, in and out) of each graph, every pair of them, in
+    increasing order of the sum of their ranks, PROBE_COUNT at most."""
+    def by_degree(matrix):
+        magnitude = abs(matrix)
+        degree = np.asarray(magnitude.sum(axis=0)).ravel() + np.asarray(
+            magnitude.sum(axis=1)).ravel()
+        return np.argsort(-degree, kind="stable")[:PROBE_TOP]
+
+    top_a, top_b = by_degree(a), by_degree(b)
+    ranks = sorted(
+        ((r + c, r, c) for r in range(len(top_a)) for c in range(len(top_b)))
+    )[:PROBE_COUNT]
+    return np.array([(top_a[r], top_b[c]) for _, r, c in ranks], dtype=np.int64)
+
+
+def _guessed_starts(rows, cols, m, runtime):
+    """(k, m, m) starts, each the barycenter of the permutations that pair one row with
+    one column (``partial_guess``'s start for a single pair)."""
+    starts = torch.full(
+        (len(rows), m, m), 1.0 / (m - 1), device=runtime.device, dtype=runtime.dtype,
+    )
+    index = torch.arange(len(rows), device=runtime.device)
+    rows = torch.as_tensor(rows, device=runtime.device)
+    cols = torch.as_tensor(cols, device=runtime.device)
+    starts[index, rows, :] = 0.0
+    starts[index, :, cols] = 0.0
+    starts[index, rows, cols] = 1.0
+    return starts
 
 
 def _frobenius(matrix):

@@ -10,6 +10,7 @@ import networkx as nx
 import numpy as np
 import pytest
 import scipy.optimize
+import scipy.sparse as sp
 import torch
 from hypothesis import given
 from hypothesis import strategies as st
@@ -17,6 +18,7 @@ from hypothesis import strategies as st
 from nx_gradopt.io import read_qaplib
 from nx_gradopt.core.results import INTERRUPTED, ConvergenceWarning, OptimizationResult
 from nx_gradopt.core.runtime import Runtime
+from nx_gradopt.matching import grouped as grouped_module
 from nx_gradopt.matching import problem as problem_module
 from nx_gradopt.matching import quadratic_assignment
 from nx_gradopt.matching import solver as solver_module
@@ -595,6 +597,22 @@ def test_ctrl_c_in_the_walk_returns_the_answer_so_far_marked_interrupted(monkeyp
     assert sorted(result.col_ind) == list(range(40))
 
 
+def assert_missed_alone_and_found_by_one_extra_start(A, B, truth, options, monkeypatch):
+    """Without the extra starts (WEAK_SHARE 0: never tried) the answer misses the truth;
+    with them, one more start finds it, its objective at least the truth's."""
+    default = solver_module.WEAK_SHARE
+    monkeypatch.setattr(solver_module, "WEAK_SHARE", 0.0)
+    missed = quadratic_assignment(A, B, **options)
+    assert (missed.col_ind == truth).mean() < 0.1
+    assert len(missed.start_objectives) == 1
+    monkeypatch.setattr(solver_module, "WEAK_SHARE", default)
+    found = quadratic_assignment(A, B, **options)
+    assert (found.col_ind == truth).mean() >= 0.99
+    assert found.fun >= recomputed(A, B, truth)
+    assert found.fun == pytest.approx(recomputed(A, B, found.col_ind))
+    assert found.start == 1 and len(found.start_objectives) == 2
+
+
 @pytest.mark.parametrize("method", ["goat", "faq"])
 def test_a_pair_the_relaxations_miss_is_matched_from_the_subtree_start(
     method, device, monkeypatch,
@@ -604,27 +622,71 @@ def test_a_pair_the_relaxations_miss_is_matched_from_the_subtree_start(
     # On the CPU, FAQ at this size runs on the host (NumPy); elsewhere on torch.
     A, B, truth = correlated_pair(200, 0.04, 0.8, np.random.default_rng(1))
     options = dict(method=method, maximize=True, seed=0, device=device)
-    default = solver_module.SUBTREE_BELOW
-    monkeypatch.setattr(solver_module, "SUBTREE_BELOW", 0.0)  # never tried: the old answer
-    missed = quadratic_assignment(A, B, **options)
-    assert (missed.col_ind == truth).mean() < 0.1
-    assert len(missed.start_objectives) == 1
-    monkeypatch.setattr(solver_module, "SUBTREE_BELOW", default)
-    found = quadratic_assignment(A, B, **options)
-    assert (found.col_ind == truth).mean() >= 0.99
-    assert found.fun >= recomputed(A, B, truth)
-    assert found.fun == pytest.approx(recomputed(A, B, found.col_ind))
-    assert found.start == 1 and len(found.start_objectives) == 2
+    assert_missed_alone_and_found_by_one_extra_start(A, B, truth, options, monkeypatch)
 
 
-def test_the_subtree_start_is_tried_only_on_unseeded_maximisations_that_keep_little(
+@pytest.mark.parametrize("method", ["goat", "faq"])
+@pytest.mark.parametrize("n, p, draw", [(250, 0.2, 2), (150, 0.2, 4)])
+def test_a_pair_the_other_starts_miss_is_matched_from_a_guessed_pair(
+    n, p, draw, method, device, monkeypatch,
+):
+    # Dense pairs at correlation 0.8 that both methods miss from the barycenter (0.8-1.3%
+    # matched), with the sub-tree start switched off as on larger dense pairs, where its
+    # levels do not fit: one true pair among the guesses is enough. At n = 250 the best
+    # guesses walk on; at 150 they are polished (and FAQ on the CPU runs on the host).
+    A, B, truth = correlated_pair(n, p, 0.8, np.random.default_rng(draw))
+    monkeypatch.setattr(solver_module, "SUBTREE_WORK", 0.0)
+    options = dict(method=method, maximize=True, seed=0, device=device)
+    assert_missed_alone_and_found_by_one_extra_start(A, B, truth, options, monkeypatch)
+
+
+def test_the_guesses_pair_the_largest_degrees_by_rank_sum(monkeypatch):
+    rng = np.random.default_rng(0)
+    a = rng.random((12, 12)) * (rng.random((12, 12)) < 0.4)
+    b = rng.random((10, 10)) * (rng.random((10, 10)) < 0.4)
+
+    def largest(matrix):
+        """NetworkX's weighted degree of the directed graph (in plus out), largest first."""
+        G = nx.from_numpy_array(matrix, create_using=nx.DiGraph)
+        return sorted(G, key=lambda node: -G.degree(node, weight="weight"))[:3]
+
+    monkeypatch.setattr(solver_module, "PROBE_TOP", 3)
+    monkeypatch.setattr(solver_module, "PROBE_COUNT", 5)
+    top_a, top_b = largest(a), largest(b)
+    expected = [[top_a[r], top_b[c]] for r, c in [(0, 0), (0, 1), (1, 0), (0, 2), (1, 1)]]
+    assert solver_module._probe_pairs(a, b).tolist() == expected
+    # Sparse matrices and negative weights (absolute values count) give the same.
+    assert solver_module._probe_pairs(sp.csr_array(-a), sp.csr_array(b)).tolist() == expected
+
+
+def test_ctrl_c_in_the_guesses_returns_the_answer_so_far_marked_interrupted(monkeypatch):
+    A, B, _ = correlated_pair(250, 0.2, 0.8, np.random.default_rng(2))
+    monkeypatch.setattr(solver_module, "SUBTREE_WORK", 0.0)
+    relax = grouped_module._relax
+
+    def interrupted_guesses(request):
+        P, iterations, converged, visited, stopped = relax(request)
+        if request.max_iter == solver_module.PROBE_ITERATIONS:
+            stopped = "interrupted"
+        return P, iterations, converged, visited, stopped
+
+    monkeypatch.setattr(grouped_module, "_relax", interrupted_guesses)
+    with pytest.warns(ConvergenceWarning, match="interrupted"):
+        result = quadratic_assignment(A, B, method="goat", maximize=True, seed=0)
+    assert result.reason == INTERRUPTED and len(result.start_objectives) == 1
+    assert result.fun == pytest.approx(recomputed(A, B, result.col_ind))
+
+
+def test_the_extra_starts_are_tried_only_on_unseeded_maximisations_that_keep_little(
     monkeypatch,
 ):
     A, B, truth = correlated_pair(200, 0.04, 0.8, np.random.default_rng(1))
-    calls = []
-    similarity = solver_module.subtree_similarity
+    calls, guessed = [], []
+    similarity, pairs = solver_module.subtree_similarity, solver_module._probe_pairs
     monkeypatch.setattr(solver_module, "subtree_similarity",
                         lambda *args: calls.append(args[2]) or similarity(*args))
+    monkeypatch.setattr(solver_module, "_probe_pairs",
+                        lambda a, b: guessed.append(len(a)) or pairs(a, b))
     seeds = np.column_stack([np.arange(3), truth[:3]])
     quadratic_assignment(A, B, method="goat", maximize=True, partial_match=seeds)
     quadratic_assignment(A, B, method="goat", maximize=True, partial_guess=seeds)
@@ -633,18 +695,25 @@ def test_the_subtree_start_is_tried_only_on_unseeded_maximisations_that_keep_lit
     quadratic_assignment([A, A], [B, B], method="goat", maximize=True)
     quadratic_assignment(A, B[:199, :199], method="goat", maximize=True)
     quadratic_assignment(A, B, method="2opt", maximize=True)
-    assert calls == []
+    assert calls == [] and guessed == []
     # A pair matched well keeps more than half its edges.
     well = correlated_pair(100, 0.1, 0.95, np.random.default_rng(2))
     result = quadratic_assignment(well[0], well[1], method="goat", maximize=True)
-    assert (result.col_ind == well[2]).mean() >= 0.99 and calls == []
-    # Levels beyond the work allowed are not run; too few allowed, none are.
+    assert (result.col_ind == well[2]).mean() >= 0.99 and calls == guessed == []
+    # Levels beyond the work allowed are not run; too few allowed, none are, and the
+    # guesses run instead (not after the sub-tree start, which matches this pair).
     work = solver_module.level_work(A, B)
     monkeypatch.setattr(solver_module, "SUBTREE_WORK", 5 * work)
     quadratic_assignment(A, B, method="goat", maximize=True)
     monkeypatch.setattr(solver_module, "SUBTREE_WORK", 2 * work)
     quadratic_assignment(A, B, method="goat", maximize=True)
-    assert calls == [6]
+    assert calls == [6] and guessed == [200]
+    # Nor after a sub-tree start that finds nothing.
+    monkeypatch.setattr(solver_module, "SUBTREE_WORK", 5 * work)
+    monkeypatch.setattr(solver_module, "subtree_similarity",
+                        lambda a, b, depth, deadline: np.zeros(a.shape))
+    missed = quadratic_assignment(A, B, method="goat", maximize=True)
+    assert (missed.col_ind == truth).mean() < 0.1 and guessed == [200]
 
 
 def test_ctrl_c_in_the_subtree_similarity_returns_the_answer_so_far_marked_interrupted(
