@@ -51,8 +51,9 @@ _GRAPH_MATCH_OPTIONS_DOC = """
     n_init : int, optional (default=1)
         Starts: the barycenter, then alternately random permutations and random doubly
         stochastic matrices, run as one batch; the best result is kept. Unseeded graphs of
-        equal size whose best answer keeps less than half their edges get one more start,
-        from the nodes' neighbourhood trees, where that is affordable (see the docs).
+        equal size whose best answer keeps less than half their edges get one more start:
+        from the nodes' neighbourhood trees where that is affordable, else from the first
+        of up to 32 guessed pairs of large-degree nodes that leads somewhere (see the docs).
     max_iter : int, optional (default=20)
         Frank–Wolfe iterations per start.
     tol : float, optional (default=0.03)
@@ -64,8 +65,9 @@ _GRAPH_MATCH_OPTIONS_DOC = """
         of at most 200 unseeded nodes (a pass costs O(n^3)).
     time_limit : float, optional
         Seconds for the Frank–Wolfe iterations; when they run out, each start is projected
-        to a permutation as it stands (``converged`` is then False). The sub-tree start
-        (see ``n_init``) checks it between its levels.
+        to a permutation as it stands (``converged`` is then False). The extra start (see
+        ``n_init``) checks it too: between the sub-tree levels, every iteration of the
+        guesses.
     seed : integer, random_state, or None (default)
         Indicator of random number generation state (the randomised starts), as in
         NetworkX.
@@ -132,11 +134,11 @@ class GraphMatchSolution:
     reason : str
         Why that start stopped, in words.
     start : int
-        Which start gave ``mapping`` (0 is the barycenter; ``n_init`` the sub-tree start,
-        where one was made).
+        Which start gave ``mapping`` (0 is the barycenter; ``n_init`` the extra start of a
+        weak answer, where one was made).
     start_objectives : numpy.ndarray
         The objective reached from each start (``n_init`` of them, or one more with the
-        sub-tree start).
+        extra start).
     time : float
         Seconds in the solver.
     """
