@@ -7,6 +7,8 @@
     python benchmarks/bench_lambda2.py --real ../shared/data/realdata/networks --time-limit 30
         [--capacity 2] [--only power ...]
     python benchmarks/bench_lambda2.py --capacitated
+    python benchmarks/bench_lambda2.py --luxembourg ../shared/data/realdata/networks
+        [--time-limit 300]
 
 Reports, per case, lambda_2 / optimum (analytic on grids, the SDP reference otherwise, the
 certified bound where neither is known), the certified relative gap and the time, at the
@@ -21,11 +23,14 @@ modelling tool would. ``--real``: every network of the real-data folder with at 
 nodes (largest component), budget m, at ``--tol`` within ``--time-limit`` (with ``--capacity
 C``: every edge capped at C times the mean weight). ``--capacitated``:
 capacities of 1.5 and 2 times the mean weight on every edge, with the dual phase for
-capacities and with the primal phase alone, side by side.
+capacities and with the primal phase alone, side by side. ``--luxembourg``: the Luxembourg
+road network (114 599 nodes) within ``--time-limit`` at ``tol=1e-2``, as the solver runs it
+and with the primal phase alone, each with its curve (best lambda_2, bound and gap over time).
 """
 
 import argparse
 import csv
+import logging
 import pathlib
 import time
 import warnings
@@ -190,12 +195,16 @@ def main():
                         help="with --real: cap every edge at this multiple of the mean weight")
     parser.add_argument("--capacitated", action="store_true",
                         help="only the capacitated cases, with and without their dual phase")
+    parser.add_argument("--luxembourg", type=pathlib.Path, metavar="FOLDER",
+                        help="only the Luxembourg road network of this real-data folder")
     arguments = parser.parse_args()
     ours(nx.grid_2d_graph(8, 8), 1e-3, None)  # warm-up: imports, first factorisations
     if arguments.capacitated:
         return capacitated_table(arguments.tol, arguments.time_limit)
     if arguments.small:
         return small_table(arguments.clarabel)
+    if arguments.luxembourg:
+        return luxembourg_curves(arguments.luxembourg, arguments.time_limit)
     if arguments.real:
         return real_table(arguments.real, arguments.tol, arguments.time_limit,
                           arguments.capacity, arguments.only)
@@ -239,8 +248,6 @@ def capacitated_table(tol, time_limit):
     """Each capacitated case twice in one run: as the solver runs it, and with the primal
     phase alone (the dual phase's start moved out of reach; before capacities had a dual
     phase, that phase also ended each stage with the small SDP of the base-network problems)."""
-    from nx_gradopt.connectivity import lambda2
-
     graphs = {
         "rgg_2000": nx.random_geometric_graph(2000, 0.05, seed=5),
         "grid_100x100": nx.grid_2d_graph(100, 100),
@@ -250,15 +257,73 @@ def capacitated_table(tol, time_limit):
     for name, capacity in (("rgg_2000", 2.0), ("rgg_2000", 1.5), ("grid_100x100", 2.0)):
         G = graphs[name]
         lam2, bound, elapsed = ours(G, tol, time_limit, capacity)
-        stages = lambda2.PRIMAL_STAGES
-        lambda2.PRIMAL_STAGES = 10**9
-        try:
-            primal_lam2, primal_bound, primal_elapsed = ours(G, tol, time_limit, capacity)
-        finally:
-            lambda2.PRIMAL_STAGES = stages
+        primal_lam2, primal_bound, primal_elapsed = with_primal_alone(
+            lambda: ours(G, tol, time_limit, capacity))
         print(f"{name:<14}{capacity:>9g}{(bound - lam2) / bound:>10.1e}{elapsed:>9.2f}"
               f"{(primal_bound - primal_lam2) / primal_bound:>19.1e}{primal_elapsed:>9.2f}",
               flush=True)
+
+
+def with_primal_alone(run):
+    """``run()`` with the dual phase's start moved out of reach."""
+    from nx_gradopt.connectivity import lambda2
+
+    stages = lambda2.PRIMAL_STAGES
+    lambda2.PRIMAL_STAGES = 10**9
+    try:
+        return run()
+    finally:
+        lambda2.PRIMAL_STAGES = stages
+
+
+class Curve(logging.Handler):
+    """The solver's progress lines (INFO on the "nx_gradopt" logger, about one a second)
+    as (seconds, best lambda_2, bound) rows, at the solver's scale (a mean weight of 1,
+    budget m)."""
+
+    def __init__(self):
+        super().__init__(logging.INFO)
+        self.rows = []
+
+    def emit(self, record):
+        if record.args and record.args[0] == "lambda_2":
+            _, seconds, _, best, bound, _ = record.args
+            self.rows.append((seconds, best, bound))
+
+    def __enter__(self):
+        logger = logging.getLogger("nx_gradopt")
+        self.level = logger.level
+        logger.addHandler(self)
+        logger.setLevel(logging.INFO)
+        return self
+
+    def __exit__(self, *exc):
+        logger = logging.getLogger("nx_gradopt")
+        logger.removeHandler(self)
+        logger.setLevel(self.level)
+
+
+def luxembourg_curves(folder, time_limit, marks=(10, 30, 60, 120, 300, 600)):
+    """The issue's 10^5-node case: gap <= 1e-2 within 300 s asked; the curve at ``marks``."""
+    G = nx.read_edgelist(folder / "luxembourg_osm_edges.txt", nodetype=int)
+    G.remove_edges_from(nx.selfloop_edges(G))
+    m = G.number_of_edges()
+    print(f"luxembourg_osm: n {len(G)}, m {m}, connected {nx.is_connected(G)}; budget m, "
+          f"tol 1e-2, {time_limit:g} s")
+    for route, run in (("solver", lambda: ours(G, 1e-2, time_limit)),
+                       ("primal phase alone", lambda: with_primal_alone(
+                           lambda: ours(G, 1e-2, time_limit)))):
+        with Curve() as curve:
+            lam2, bound, elapsed = run()
+        print(f"{route}: lambda2 {lam2 * m:.6g}, bound {bound * m:.6g}, "
+              f"gap {(bound - lam2) / bound:.2e}, {elapsed:.1f} s")
+        print(f"  {'s':>6}{'lambda2 (budget m)':>20}{'bound':>14}{'gap':>10}")
+        for mark in (mark for mark in marks if mark <= time_limit):
+            rows = [row for row in curve.rows if row[0] <= mark]
+            if rows:
+                _, best, top = rows[-1]
+                print(f"  {mark:>6}{best:>20.6g}{top:>14.6g}{(top - best) / top:>10.2e}",
+                      flush=True)
 
 
 def real_table(folder, tol, time_limit, capacity=None, only=None):

@@ -225,3 +225,42 @@ def test_cut_dual_weights_are_searched_against_the_best_point(monkeypatch):
     assert searched.fun > without.fun + 0.02 * optimum.fun
     assert searched.fun <= optimum.upper_bound * (1 + 1e-9)
     assert float(searched.x.sum()) == pytest.approx(problem.budget, rel=1e-12)
+
+
+def test_a_dual_phase_that_does_not_lower_the_bound_gives_way_to_the_primal_stages(monkeypatch):
+    # On the 114 599-node Luxembourg road network the dual's steps (~27 s each) never lowered
+    # the bound the primal stages had reached, and the primal stages alone did better. Here the
+    # dual phase is stubbed to yield the uniform weights with a useless bound after a primal
+    # phase cut short (one stage of eight evaluations); the grid's optimum is analytic.
+    from nx_gradopt.connectivity import lambda2
+
+    G = nx.grid_2d_graph(8, 8)
+    budget = float(G.number_of_edges())
+    problem = problem_of(G, budget=budget)
+    optimum = grid_optimum_per_budget(8, 8) * budget
+    steps_taken = []
+
+    def stubbed_dual(problem, *args, **kwargs):
+        while True:
+            steps_taken.append(1)
+            yield problem.uniform_weights(torch.float64), 10.0 * optimum
+
+    monkeypatch.setattr(lambda2, "unfolding_iterates", stubbed_dual)
+    monkeypatch.setattr(lambda2, "PRIMAL_STAGES", 1)
+    monkeypatch.setattr(lambda2, "STAGE_EVALUATIONS", 8)
+
+    def solve(trial_steps):
+        steps_taken.clear()
+        monkeypatch.setattr(lambda2, "DUAL_TRIAL_STEPS", trial_steps)
+        return maximize_algebraic_connectivity(problem, method="first_order", max_iter=300,
+                                               tol=1e-3)
+
+    given_way = solve(lambda2.DUAL_TRIAL_STEPS)
+    assert len(steps_taken) == lambda2.DUAL_TRIAL_STEPS
+    assert given_way.converged
+    assert given_way.fun >= (1 - 1e-3) * optimum
+    assert given_way.fun == pytest.approx(numpy_lambda2(problem, given_way.x), rel=1e-8)
+    assert optimum <= given_way.upper_bound <= optimum / (1 - 1e-3)
+    stuck = solve(10**9)
+    assert not stuck.converged and stuck.nit >= 300
+    assert len(steps_taken) > 100
