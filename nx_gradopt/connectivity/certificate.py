@@ -16,9 +16,15 @@ Everything runs on the vectors' device in float64 whatever the working precision
 a proof only if its sums are exact enough, and the data are only m x k.
 """
 
+import copy
 import math
 
 import torch
+
+# The barrier's edges beyond which only those of largest gain take part, and its rounds of
+# widening that set (see _refined).
+ACTIVE_EDGES = 512
+ACTIVE_ROUNDS = 4
 
 
 def knapsack_value(gains, capacity, budget):
@@ -82,6 +88,13 @@ class _DualData:
             q0 = basis[problem.base_u] - basis[problem.base_v]
             self.base = (q0 * problem.base_w.to(torch.float64)[:, None]).T @ q0
 
+    def restricted(self, edges):
+        """The same data on the edges of the mask ``edges`` alone (its bounds are not bounds
+        of the whole problem: the other edges' gains are left out)."""
+        part = copy.copy(self)
+        part.q, part.caps = self.q[edges], self.caps[edges]
+        return part
+
     def bound(self, z, *, is_density=False):
         """The bound of Z, projected onto the density matrices unless it is one; a single
         read-back from the device."""
@@ -123,19 +136,57 @@ def certified_upper_bound(vectors, problem, *, start=None, refine=True, rel_tol=
     best = (data.bound(z, is_density=True), z)
     if refine and k > 1:
         identity = torch.eye(k, dtype=torch.float64, device=z.device)
-        best = min(best, _barrier(data, 0.9 * z + 0.1 * identity / k, rel_tol),
+        best = min(best, _refined(data, 0.9 * z + 0.1 * identity / k, rel_tol),
                    key=lambda pair: pair[0])
     return best[0], best[1] if best[1] is z else _density(best[1])
 
 
+def _refined(data, z0, rel_tol):
+    """The barrier method on the edges that can matter, widened until no other edge does.
+
+    The knapsack fills only the edges of largest gain, so the barrier runs on the
+    ``ACTIVE_EDGES`` largest gains at the current Z; the edges whose gain at its answer
+    rises into that set join, and it runs again from there (at most ``ACTIVE_ROUNDS``
+    times). Every Z is judged by its exact bound over all edges, so a set too small only
+    loosens the bound. Growing a 200-node Watts-Strogatz graph by 5 of its 19 500 non-edges
+    (capacity 1 each), 150 evaluations: the barrier on all edges took 15 of 17 s
+    (profiled).
+    """
+    m = data.q.shape[0]
+    # Twice the edges the largest capacities need to hold the budget, so that the budget
+    # fits in any set of the largest gains (else the restricted dual is unbounded).
+    filling = int(torch.searchsorted(
+        torch.cumsum(torch.sort(data.caps, descending=True).values, 0),
+        torch.tensor(data.budget, dtype=torch.float64, device=data.caps.device),
+    )) + 1
+    size = max(ACTIVE_EDGES, 2 * filling)
+    if m <= 2 * size:
+        return _barrier(data, z0, rel_tol)
+    best, z = (data.bound(z0), z0), z0
+    active = torch.zeros(m, dtype=torch.bool, device=z0.device)
+    interior = torch.eye(z0.shape[0], dtype=torch.float64, device=z0.device) / z0.shape[0]
+    for _ in range(ACTIVE_ROUNDS):
+        gains = ((data.q @ z) * data.q).sum(dim=1)
+        threshold = torch.topk(gains, size).values[-1]
+        rising = (gains >= threshold) & ~active
+        if active.any() and not bool(rising.any()):
+            break
+        active |= rising
+        # The restricted problem's own value is no bound; only its Z is kept.
+        _, z = _barrier(data.restricted(active), 0.9 * z + 0.1 * interior, rel_tol)
+        exact = data.bound(z)
+        if exact < best[0]:
+            best = (exact, z)
+    return best
+
+
 def _svec_parts(k, device):
+    """Row and column of each svec coordinate, and its scale (sqrt 2 off the diagonal)."""
     rows, cols = torch.triu_indices(k, k, device=device)
-    scale = torch.where(rows == cols, 1.0, math.sqrt(2.0)).double()
-    basis = torch.zeros(len(rows), k, k, dtype=torch.float64, device=device)
-    index = torch.arange(len(rows), device=device)
-    basis[index, rows, cols] = 1.0 / scale
-    basis[index, cols, rows] = 1.0 / scale
-    return rows, cols, scale, basis
+    # In float64 from the start: torch.where on Python floats rounds sqrt 2 to float32.
+    scale = torch.ones(len(rows), dtype=torch.float64, device=device)
+    scale[rows != cols] = math.sqrt(2.0)
+    return rows, cols, scale
 
 
 def _barrier(data, z0, rel_tol, max_newton=400):
@@ -150,7 +201,8 @@ def _barrier(data, z0, rel_tol, max_newton=400):
     every step; it runs only at the end of a stage of problems with capacities or a base.)
     """
     k, device = z0.shape[0], z0.device
-    rows, cols, scale, basis = _svec_parts(k, device)
+    rows, cols, scale = _svec_parts(k, device)
+    hessian_scale = scale[:, None] * scale[None, :] / 2
     q = data.q
     features = q[:, rows] * q[:, cols] * scale  # F_e = svec(q_e q_e^T)
     m, p = features.shape
@@ -197,9 +249,14 @@ def _barrier(data, z0, rel_tol, max_newton=400):
             grad_nu = t * caps - 1.0 / s - 1.0 / nu
             jacobian = torch.cat([-features, features.new_ones(m, 1)], dim=1)
             reduced = jacobian.T @ (jacobian * (a * b / (a + b))[:, None])
-            # Hessian of -log det Z in svec coordinates: tr(Z^-1 E_r Z^-1 E_s).
-            sandwiched = z_inverse @ basis @ z_inverse
-            reduced[:p, :p] += torch.einsum("rij,sji->rs", sandwiched, basis)
+            # Hessian of -log det Z in svec coordinates, tr(W E_r W E_s) with W = Z^-1, in
+            # closed form: for r = (i, j), s = (a, b) it is (W_ia W_jb + W_ib W_ja) times
+            # scale_r scale_s / 2: O(p^2), where products of the p basis matrices cost
+            # O(p^2 k^2).
+            w_rows, w_cols = z_inverse[rows], z_inverse[cols]
+            reduced[:p, :p] += (
+                w_rows[:, rows] * w_cols[:, cols] + w_rows[:, cols] * w_cols[:, rows]
+            ) * hessian_scale
             rhs = -torch.cat([grad_z, grad_z.new_tensor([grad_tau])])
             rhs = rhs + jacobian.T @ (a / (a + b) * grad_nu)
             kkt = features.new_zeros(p + 2, p + 2)

@@ -84,6 +84,33 @@ def test_bound_is_tight_at_the_analytic_optimum():
     assert bound == pytest.approx(2.0, rel=1e-7)
 
 
+@pytest.mark.parametrize("capped", [False, True])
+def test_the_barrier_on_the_edges_of_largest_gain_matches_it_on_every_edge(
+    capped, monkeypatch
+):
+    # 1 104 edges: beyond twice certificate.ACTIVE_EDGES, so the barrier runs on a subset.
+    from nx_gradopt.connectivity import certificate
+
+    G, optimal = square_grid_optimal_weights(24)
+    assert G.number_of_edges() > 2 * certificate.ACTIVE_EDGES
+    # Capacities of a hundredth of the budget: the knapsack spreads over 100 edges, so
+    # the subset is still the 512 largest gains.
+    budget = float(optimal.sum())
+    options = {"capacity": torch.full_like(optimal, budget / 100)} if capped else {}
+    problem = problem_of(G, budget, **options)
+    # The eigenvectors of the uniform weighting: the bound of their first alone is well
+    # above what the barrier finds.
+    pairs = torch.linalg.eigh(problem.laplacian(problem.uniform_weights()).to_dense())
+    vectors = pairs.eigenvectors[:, 1:13]
+    start, _ = certified_upper_bound(vectors, problem, refine=False)
+    subset, _ = certified_upper_bound(vectors, problem)
+    monkeypatch.setattr(certificate, "ACTIVE_EDGES", 10**9)
+    every, _ = certified_upper_bound(vectors, problem)
+    assert every >= 2.0 * (1 - 1e-9)  # weak duality: the optimum is 2
+    assert every < start * (1 - 1e-2)
+    assert subset == pytest.approx(every, rel=1e-4)
+
+
 def test_knapsack_against_linear_programming():
     scipy_optimize = pytest.importorskip("scipy.optimize")
     generator = torch.Generator().manual_seed(3)
