@@ -251,8 +251,9 @@ class _Search:
         cluster = values <= values[0] + CLUSTER_TOL * max(float(values[0]), 1e-300)
         stretch = ((vectors[u] - vectors[v])[:, cluster] ** 2).sum(dim=1)
         order = torch.arange(len(u), device=u.device)
-        # Least significant key first; the bounds agree to rounding where they tie.
-        unit = CLUSTER_TOL * max(abs(float(values[0])), 1e-300)
+        # Least significant key first; the bounds agree to rounding where they tie (the unit
+        # kept well above 0 where λ₂ is, on a disconnected network: the keys must not overflow).
+        unit = CLUSTER_TOL * max(abs(float(values[0])), 1e-12 * float(values[-1]), 1e-300)
         for key in (stretch, torch.round(lower / unit), torch.round(upper / unit)):
             key = key.masked_fill(excluded, -math.inf)
             order = order[torch.argsort(key[order], descending=True, stable=True)]
@@ -278,8 +279,8 @@ class _Search:
 
     def swap(self, max_evaluations, target):
         """First-improvement swaps from the best set: each chosen edge in turn (those whose
-        removal loses least first) is taken out and the candidates of the largest predicted
-        λ₂ tried in its place. Returns why the swaps stopped."""
+        removal loses least first) is taken out and the candidates of largest bounds (see
+        :meth:`ranking`) tried in its place. Returns why the swaps stopped."""
         spent = 0
         while True:
             chosen, value = self.best
