@@ -490,8 +490,8 @@ def augment_algebraic_connectivity(
         problem, max_iter=max_iter, tol=tol, time_limit=time_limit, runtime=runtime,
         started=started,
     )
+    relaxation = result.relaxation
     if not warn_if_interrupted("augment_algebraic_connectivity", result, "the best edges"):
-        relaxation = result.relaxation
         if not relaxation.converged and relaxation.reason != INTERRUPTED:
             warnings.warn(
                 f"augment_algebraic_connectivity: the relaxation stopped: {relaxation.reason}"
@@ -503,7 +503,6 @@ def augment_algebraic_connectivity(
     nodes = G.nodes
     added = [(nodes[pairs[e][0]], nodes[pairs[e][1]]) for e in result.chosen.tolist()]
     H.add_edges_from(added, **({} if weight is None else {weight: 1}))
-    relaxation = result.relaxation
     H.graph.update(
         added_edges=added,
         algebraic_connectivity=result.lambda2,
