@@ -49,7 +49,7 @@ from ..core.sparse import connected_components
 from .certificate import certified_upper_bound
 from .engine import StopOptimization, fill_budget, maximize_over_budget
 from .interior_point import maximize_by_interior_point
-from .unfolding import unfolding_iterates
+from .unfolding import StepReport, unfolding_iterates
 
 # Evaluations per stage of constant mu: long enough for L-BFGS-B to build curvature, short
 # enough to refine the certificate and adapt mu and k regularly.
@@ -312,7 +312,7 @@ def _maximize(problem, max_iter, tol, time_limit, started, eigen_method, runtime
                 steps.close()
                 return
             # The weights' eigenpairs show the dual where its embedding lacks a dimension.
-            weights, bound = steps.send(pairs)
+            weights, bound = steps.send(StepReport(pairs, state["best"], state["bound"]))
 
     def search_segment(weights):
         """Golden-section search for the best lambda_2 between the best point (alpha = 0)

@@ -20,7 +20,9 @@ We run the augmented Lagrangian method (Hestenes–Powell; Burer & Monteiro 2003
         \big[\max(0, y_e + \sigma(g_e(V) - 1))^2 - y_e^2\big], \qquad
     y_{k+1} = \max(0, y_k + \sigma(g(V_{k+1}) - 1)),
 
-inner problems by L-BFGS. Every iterate is useful whatever its accuracy: any :math:`V` gives
+inner problems by L-BFGS, with :math:`\sigma` adapted to the steps' outcomes (:class:`_Penalty`:
+large closes the bound fast, small keeps the multipliers usable as weights on real
+networks). Every iterate is useful whatever its accuracy: any :math:`V` gives
 the valid bound :math:`\lambda_2^* \le B \max_e g_e(V) / \|PV\|_F^2` (weak duality), and
 :math:`B\,y / \sum_e y_e` is a feasible weighting whose :math:`\lambda_2` the caller measures.
 Where the optimal weights vanish on many edges (random geometric graphs: three quarters of
@@ -33,17 +35,28 @@ With capacities the unfolding gains the knapsack's threshold and excesses
 """
 
 import time
+from dataclasses import dataclass
 
 import numpy as np
 import scipy.optimize
 import torch
 
+from ..core.eigensolvers import EigenPairs
 from ..core.projections import project_onto_capped_simplex
 from .certificate import certified_upper_bound, knapsack_value
 
-# sigma relative to the mean multiplier. Measured on a 2 000-node random geometric graph:
-# 30 and 100 left a gap of 1-2% after 15 and 10 outer steps, 1 000 reached 6e-4 after 4.
+# sigma relative to the mean multiplier at the start. Measured on a 2 000-node random
+# geometric graph: 30 and 100 left a gap of 1-2% after 15 and 10 outer steps, 1 000 reached
+# 6e-4 after 4. It is the most sigma is ever raised to (see _Penalty) ...
 PENALTY = 1000.0
+# ... and it falls, by CUT_FACTOR down to PENALTY_MIN, after an outer step whose weights left
+# the graph cut and after which the best lambda_2 rose by at most STALL_SHARE of the gap; it
+# rises, by RAISE_FACTOR, after a step whose weights kept the graph connected and after
+# which it rose no more.
+PENALTY_MIN = 100.0
+CUT_FACTOR = 10.0
+RAISE_FACTOR = 2.0
+STALL_SHARE = 0.01
 # L-BFGS iterations per inner problem. Certifying that graph to 1e-3 took 6.5 s with 250
 # and 6.8 s with 500 (fewer outer steps), 10.1 s with 1 000.
 INNER_ITERATIONS = 500
@@ -144,6 +157,17 @@ def _minimize_on_device(lagrangian, embedding, deadline=None):
     return x.detach()
 
 
+@dataclass(frozen=True)
+class StepReport:
+    """What the caller measured after a dual step: the smallest nontrivial eigenpairs of the
+    step's weighting (None where its support leaves the graph cut), and the best lambda_2
+    and certified bound it holds since (searches after the step included)."""
+
+    pairs: EigenPairs | None
+    best: float
+    bound: float
+
+
 def unfolding_iterates(problem, weights, value, vectors, mixing, *, deadline=None):
     """Augmented Lagrangian steps from a primal point; yields ``(weights, upper_bound)``.
 
@@ -169,10 +193,9 @@ def unfolding_iterates(problem, weights, value, vectors, mixing, *, deadline=Non
     (torch.Tensor, float)
         A feasible weighting (float64, the whole budget spent) and a certified upper bound
         on the optimum, once per outer step; the caller stops the generator. The caller may
-        send back the smallest nontrivial eigenpairs of that weighting's Laplacian (an
-        :class:`~nx_gradopt.core.eigensolvers.EigenPairs`, or None): the embedding then gains
-        a column along each that shows it lacks a dimension (:func:`_escape`; not with
-        capacities, whose steps ignore them).
+        send back a :class:`StepReport` (or None): the embedding then gains a column along
+        each eigenvector that shows it lacks a dimension (:func:`_escape`), and the penalty
+        adapts (:class:`_Penalty`); not with capacities, whose steps ignore it.
     """
     dtype = torch.float64
     if problem.base_w is not None:
@@ -193,11 +216,12 @@ def unfolding_iterates(problem, weights, value, vectors, mixing, *, deadline=Non
 
     _, lengths, embedding = geometry(embedding)
     embedding = embedding / lengths.max().sqrt()
-    sigma = PENALTY * float(multipliers.mean())
+    penalty = _Penalty(float(multipliers.mean()), value)
 
     def lagrangian(v):
         """The augmented Lagrangian and its gradient at the embedding v, on its device."""
         differences, lengths, centred = geometry(v)
+        sigma = penalty.sigma
         shifted = (multipliers + sigma * (lengths - 1.0)).clamp_min(0.0)
         value = -(centred * centred).sum() + (
             (shifted * shifted).sum() - (multipliers * multipliers).sum()) / (2.0 * sigma)
@@ -210,18 +234,46 @@ def unfolding_iterates(problem, weights, value, vectors, mixing, *, deadline=Non
     while True:
         embedding = minimize(lagrangian, embedding, deadline)
         _, lengths, centred = geometry(embedding)
-        multipliers = (multipliers + sigma * (lengths - 1.0)).clamp_min(0.0)
+        multipliers = (multipliers + penalty.sigma * (lengths - 1.0)).clamp_min(0.0)
         bound = budget * float(lengths.max()) / float((centred * centred).sum())
         total = float(multipliers.sum())
         candidate = budget * multipliers / total if total > 0 else weights
-        pairs = yield candidate, bound
+        report = yield candidate, bound
+        if report is not None:
+            penalty.update(report)
         # Only where the bound has settled: while it moves (down, or up as the multipliers
         # adjust), the rank is not what holds it. The first step, with no bound before it,
         # counts as settled (inf <= inf): the primal phase's end is its previous state.
         settled = abs(bound - previous_bound) <= ESCAPE_STALL * previous_bound
-        if pairs is not None and total > 0 and settled:
-            embedding = _escape(embedding, pairs, total / budget, incidence)
+        if report is not None and report.pairs is not None and total > 0 and settled:
+            embedding = _escape(embedding, report.pairs, total / budget, incidence)
         previous_bound = bound
+
+
+class _Penalty:
+    """The augmented Lagrangian's sigma, adapted to the outer steps' outcomes.
+
+    A large sigma closes the bound in few steps, but its multipliers jump with the inner
+    problems' residuals, and on real networks they zero edges that the graph needs: on the
+    US power grid (30 s, sigma fixed at 1 000x) every step's weights left it cut, the
+    searches towards them gained little, and the best weights stayed 6 % below the bound,
+    where 100x certified 9e-4. A random geometric graph, whose bound closes slowly at
+    100x, took 22 s instead of 5 there; its early steps leave it cut too, but the searches
+    towards them gain. So sigma starts large, falls where cut weights stop paying, and
+    rises back once connected weights no longer raise the best lambda_2.
+    """
+
+    def __init__(self, mean, best):
+        self.unit, self.best = mean, best  # sigma's unit: the multipliers' scale at the start
+        self.sigma = PENALTY * mean
+
+    def update(self, report):
+        stalled = report.best - self.best <= STALL_SHARE * (report.bound - report.best)
+        self.best = report.best
+        if stalled and report.pairs is None:  # cut
+            self.sigma = max(self.sigma / CUT_FACTOR, PENALTY_MIN * self.unit)
+        elif stalled:
+            self.sigma = min(self.sigma * RAISE_FACTOR, PENALTY * self.unit)
 
 
 def _escape(embedding, pairs, scale, incidence):

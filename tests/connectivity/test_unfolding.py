@@ -6,7 +6,8 @@ import pytest
 import torch
 
 from nx_gradopt.connectivity import maximize_algebraic_connectivity
-from nx_gradopt.connectivity.unfolding import unfolding_iterates
+from nx_gradopt.connectivity import unfolding
+from nx_gradopt.connectivity.unfolding import StepReport, unfolding_iterates
 from nx_gradopt.core.eigensolvers import smallest_eigenpairs
 from nx_gradopt.core.runtime import single_threaded_blas
 
@@ -81,11 +82,39 @@ def test_eigenpairs_sent_back_lift_the_embedding_rank(feedback):
             closed = least_bound <= optimum * (1 + 1e-4) and best >= optimum * (1 - 1e-4)
             if closed:
                 break
-            weights, bound = steps.send(pairs if feedback else None)
+            weights, bound = steps.send(StepReport(pairs, best, least_bound) if feedback else None)
     if feedback:
         assert closed
     else:  # the stall this pins
         assert least_bound >= optimum * 1.01 and best <= optimum * 0.9
+
+
+def test_the_penalty_falls_where_cut_multipliers_stop_paying_and_rises_where_usable_ones_stall():
+    # The rule of unfolding._Penalty, step by step against its statement: sigma starts at
+    # PENALTY times the multipliers' mean; a step whose weights leave the graph cut (no
+    # eigenpairs) and after which the best lambda_2 rose by at most STALL_SHARE of the gap
+    # divides it by CUT_FACTOR, down to PENALTY_MIN; a connected step that stalled likewise
+    # multiplies it by RAISE_FACTOR, up to PENALTY; any step that gained leaves it.
+    mean, unit = 0.5, unfolding.STALL_SHARE
+    penalty = unfolding._Penalty(mean, best=1.0)
+    pairs = object()  # any eigenpairs: only whether they came back counts
+    top, floor = unfolding.PENALTY * mean, unfolding.PENALTY_MIN * mean
+    assert penalty.sigma == top
+    steps = [
+        # (pairs, best, bound, sigma after)
+        (None, 1.0 + 0.5 * unit, 2.0, top / unfolding.CUT_FACTOR),  # cut, gained < share of 1
+        (None, 1.5, 2.0, top / unfolding.CUT_FACTOR),  # cut, but the search paid
+        (None, 1.5, 2.0, max(top / unfolding.CUT_FACTOR**2, floor)),  # cut, no gain
+        (None, 1.5, 2.0, floor),  # at the floor
+        (pairs, 1.8, 2.0, floor),  # connected and gaining: kept
+        (pairs, 1.8 + 0.1 * unit, 2.0, floor * unfolding.RAISE_FACTOR),  # connected, stalled
+    ]
+    for step_pairs, best, bound, expected in steps:
+        penalty.update(StepReport(step_pairs, best, bound))
+        assert penalty.sigma == pytest.approx(expected, rel=1e-12)
+    for _ in range(20):  # stalls with usable multipliers raise it back to the top, no further
+        penalty.update(StepReport(pairs, 1.8 + 0.1 * unit, 2.0))
+    assert penalty.sigma == pytest.approx(top, rel=1e-12)
 
 
 def test_unfolding_has_no_base_network():
