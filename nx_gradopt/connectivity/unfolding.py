@@ -80,6 +80,12 @@ ESCAPE_LENGTH = 0.05
 # ... and only after an outer step that moved the bound by less than this share (or
 # the first).
 ESCAPE_STALL = 1e-3
+# ... and only while the embedding has fewer than this many times its starting columns.
+# Uncapped, facebook's rank grew from 6 to 20 and its inner problems slowed with it: 1.3e-2
+# at 120 s, against 1.7e-3 without escapes and 2.1e-3 with this cap; arenas_email, which
+# needs them (1.6e-2 at 30 s without), grew from 12 to 36 and certified in 13.0 s, and
+# certifies capped at 24 in 13.3 s (one run each, 2026-12-05).
+ESCAPE_RANK_FACTOR = 2
 
 
 def _incidence(problem, dtype):
@@ -217,6 +223,7 @@ def unfolding_iterates(problem, weights, value, vectors, mixing, *, deadline=Non
     _, lengths, embedding = geometry(embedding)
     embedding = embedding / lengths.max().sqrt()
     penalty = _Penalty(float(multipliers.mean()), value)
+    start_rank = embedding.shape[1]
 
     def lagrangian(v):
         """The augmented Lagrangian and its gradient at the embedding v, on its device."""
@@ -245,7 +252,8 @@ def unfolding_iterates(problem, weights, value, vectors, mixing, *, deadline=Non
         # adjust), the rank is not what holds it. The first step, with no bound before it,
         # counts as settled (inf <= inf): the primal phase's end is its previous state.
         settled = abs(bound - previous_bound) <= ESCAPE_STALL * previous_bound
-        if report is not None and report.pairs is not None and total > 0 and settled:
+        room = embedding.shape[1] < ESCAPE_RANK_FACTOR * start_rank
+        if report is not None and report.pairs is not None and total > 0 and settled and room:
             embedding = _escape(embedding, report.pairs, total / budget, incidence)
         previous_bound = bound
 

@@ -89,6 +89,35 @@ def test_eigenpairs_sent_back_lift_the_embedding_rank(feedback):
         assert least_bound >= optimum * 1.01 and best <= optimum * 0.9
 
 
+def test_the_escapes_stop_at_twice_the_starting_rank(monkeypatch):
+    # The rank-2 start of the test above, with its eigenpairs sent back: the escapes add
+    # columns only while the embedding has fewer than ESCAPE_RANK_FACTOR times its starting
+    # two (uncapped, facebook's grew from 6 to 20 and its inner problems slowed with it).
+    problem = problem_of(nx.connected_watts_strogatz_graph(120, 4, 0.2, seed=1), budget=1.0)
+    n = problem.n
+    null = torch.full((n,), n**-0.5, dtype=torch.float64)
+    escaped = []
+    original = unfolding._escape
+
+    def recorded(embedding, *args):
+        lifted = original(embedding, *args)
+        escaped.append((embedding.shape[1], lifted.shape[1]))
+        return lifted
+
+    monkeypatch.setattr(unfolding, "_escape", recorded)
+    steps = unfolding_iterates(problem, *start_of(problem, k=2))
+    weights, bound = next(steps)
+    best = 0.0
+    with single_threaded_blas():
+        for _ in range(15):
+            pairs = smallest_eigenpairs(problem.laplacian(weights), 4, null_vector=null)
+            best = max(best, numpy_lambda2(problem, weights))
+            weights, bound = steps.send(StepReport(pairs, best, bound))
+    assert escaped, "no escape was tried"
+    assert escaped[0][1] > 2  # the first one lifted the rank
+    assert all(before < unfolding.ESCAPE_RANK_FACTOR * 2 for before, _ in escaped)
+
+
 def test_the_penalty_falls_where_cut_multipliers_stop_paying_and_rises_where_usable_ones_stall():
     # The rule of unfolding._Penalty, step by step against its statement: sigma starts at
     # PENALTY times the multipliers' mean; a step whose weights leave the graph cut (no
