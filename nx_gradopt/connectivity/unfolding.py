@@ -109,16 +109,30 @@ def _incidence(problem, dtype):
 # about 4 times as often (35 862 against 9 138 waits there). At ~25 GB/s and ~15 us a wait
 # the copies cost more from about 1.4e5 entries: a model, not yet a GPU measurement.
 DEVICE_INNER_MIN_ENTRIES = 100_000
+# The same on the CPU, where torch's L-BFGS costs more Python per iteration than SciPy's
+# L-BFGS-B but less arithmetic. Five outer steps from 8 eigenvectors, SciPy's against
+# torch's (2026-12-05): 20 x 20 grid (3 200 entries) 0.94 against 1.94 s; 25 x 25 (5 000)
+# 1.32 against 1.49 s; 30 x 30 (7 200) 1.62 against 1.35 s; random geometric graphs of 500
+# nodes (4 000) 1.18 against 1.20 s and 2 000 nodes 3.41 against 2.43 s; a connected
+# Watts-Strogatz graph of 5 000 nodes 7.51 against 2.65 s.
+CPU_INNER_MIN_ENTRIES = 6_000
 
 
-def inner_problems_on_host(embedding):
-    """Whether the inner problems go to SciPy's L-BFGS-B rather than torch's on the device.
+def inner_problems_by_scipy(embedding):
+    """Whether the inner problems go to SciPy's L-BFGS-B on the host rather than to torch's
+    L-BFGS on the embedding's device: only small embeddings (above).
 
-    On the CPU both certified random geometric graphs of 800 and 2 000 nodes in the same
-    86 and 71 evaluations (gaps 9.4e-4 both; 7.8e-4 and 8.2e-4), torch's in 1.1-1.4x the
-    time: SciPy's stays the CPU method.
+    On the larger networks torch's is much the faster: SciPy's L-BFGS-B spent 2 ms an
+    iteration in its own code on the 6 474-node Internet AS graph (rank 12; 16 of the 30 s,
+    profiled), and with torch's the solver (budget m, 30 s, one run each, 2026-12-05) took
+    as20000102 from a gap of 0.12 to 5.4e-2 (21 outer steps against 7), certified ca_grqc
+    (9.6e-4 in 24.1 s, 2.1e-3 at the limit before), power in 13.0 s (19.3) and arenas_email
+    in 8.1 s (13.9); the 2 000-node random geometric graph took 5.9 s against 5.3 s, and
+    facebook and bio_dmela ended as before (their time goes to the eigen-solves and the
+    searches).
     """
-    return embedding.device.type == "cpu" or embedding.numel() < DEVICE_INNER_MIN_ENTRIES
+    cpu = embedding.device.type == "cpu"
+    return embedding.numel() < (CPU_INNER_MIN_ENTRIES if cpu else DEVICE_INNER_MIN_ENTRIES)
 
 
 def _past(deadline):
@@ -130,7 +144,7 @@ def _past(deadline):
     return callback
 
 
-def _minimize_on_host(lagrangian, embedding, deadline=None, iterations=INNER_ITERATIONS):
+def _minimize_with_scipy(lagrangian, embedding, deadline=None, iterations=INNER_ITERATIONS):
     shape, device = embedding.shape, embedding.device
 
     def value_and_gradient(x):
@@ -146,13 +160,18 @@ def _minimize_on_host(lagrangian, embedding, deadline=None, iterations=INNER_ITE
     return torch.from_numpy(result.x).to(device).view(shape)
 
 
-def _minimize_on_device(lagrangian, embedding, deadline=None):
+class _PastDeadline(Exception):
+    """Raised from torch's L-BFGS closure, which has no callback, to end an inner problem."""
+
+
+def _minimize_with_torch(lagrangian, embedding, deadline=None):
     # torch's L-BFGS with a strong Wolfe line search, set to SciPy's limits above (its
-    # change tolerance is absolute: SciPy's relative ftol times the starting value). It has
-    # no callback: the deadline is checked between inner problems only.
+    # change tolerance is absolute: SciPy's relative ftol times the starting value).
     x = embedding.clone()
 
     def closure():
+        if deadline is not None and time.perf_counter() > deadline:
+            raise _PastDeadline
         value, x.grad = lagrangian(x)
         return value
 
@@ -162,7 +181,10 @@ def _minimize_on_device(lagrangian, embedding, deadline=None):
         tolerance_grad=1e-12, tolerance_change=1e-13 * max(abs(float(start)), 1.0),
         history_size=10, line_search_fn="strong_wolfe",
     )
-    optimizer.step(closure)
+    try:
+        optimizer.step(closure)
+    except _PastDeadline:
+        pass  # x is the point the line search was about to try: any embedding gives a bound
     return x.detach()
 
 
@@ -238,8 +260,7 @@ def unfolding_iterates(problem, weights, value, vectors, mixing, *, deadline=Non
         gradient = 2.0 * (transpose @ (differences * shifted[:, None]) - centred)
         return value, gradient
 
-    on_host = inner_problems_on_host(embedding)
-    minimize = _minimize_on_host if on_host else _minimize_on_device
+    minimize = _minimize_with_scipy if inner_problems_by_scipy(embedding) else _minimize_with_torch
     previous_bound = float("inf")
     while True:
         embedding = minimize(lagrangian, embedding, deadline)
@@ -400,7 +421,7 @@ def _capacitated_unfolding_iterates(problem, weights, value, vectors, mixing, de
     # found there at every evaluation anyway.
     x = torch.cat([embedding.reshape(-1), torch.tensor([threshold], dtype=dtype, device=device)])
     while True:
-        x = _minimize_on_host(lagrangian, x, deadline, CAPPED_INNER_ITERATIONS)
+        x = _minimize_with_scipy(lagrangian, x, deadline, CAPPED_INNER_ITERATIONS)
         u, t = unpack(x)
         _, multipliers, total = multipliers_at(u, t)
         bound, _ = certified_upper_bound(u, problem, start=u.new_ones(rank), refine=False)

@@ -322,3 +322,23 @@ def test_a_dual_phase_that_does_not_lower_the_bound_gives_way_to_the_primal_stag
     stuck = solve(10**9)
     assert not stuck.converged and stuck.nit >= 300
     assert len(steps_taken) > 100
+
+
+def test_the_torch_inner_problems_end_at_the_deadline(monkeypatch):
+    # torch's L-BFGS, the inner solver for all but small embeddings, has no callback: its
+    # closure ends the inner problem once the deadline has passed. With a deadline already
+    # past, the first step's embedding is the start's, and its bound (valid all the same)
+    # stays where the start's is, far above the one a full inner problem reaches.
+    import time
+
+    monkeypatch.setattr(unfolding, "CPU_INNER_MIN_ENTRIES", 0)
+    problem = problem_of(nx.grid_2d_graph(8, 8), budget=3.0)
+    optimum = 3.0 * grid_optimum_per_budget(8, 8)
+    start = start_of(problem)
+    assert not unfolding.inner_problems_by_scipy(start[2])
+    with single_threaded_blas():
+        weights, cut_short = next(unfolding_iterates(problem, *start, deadline=time.perf_counter()))
+        _, solved = next(unfolding_iterates(problem, *start))
+    assert cut_short >= optimum * (1 - 1e-9) and solved >= optimum * (1 - 1e-9)
+    assert cut_short > 1.1 * solved
+    assert float(weights.sum()) == pytest.approx(3.0, rel=1e-12)
