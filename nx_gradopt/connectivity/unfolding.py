@@ -184,7 +184,8 @@ def _minimize_with_torch(lagrangian, embedding, deadline=None):
     try:
         optimizer.step(closure)
     except _PastDeadline:
-        pass  # x is the point the line search was about to try: any embedding gives a bound
+        pass  # x is where the closure was called (the start or a line-search trial): any
+        # embedding gives a valid bound, and the caller stops at the deadline anyway
     return x.detach()
 
 

@@ -1,4 +1,5 @@
 import itertools
+import time
 
 import networkx as nx
 import numpy as np
@@ -329,8 +330,6 @@ def test_the_torch_inner_problems_end_at_the_deadline(monkeypatch):
     # closure ends the inner problem once the deadline has passed. With a deadline already
     # past, the first step's embedding is the start's, and its bound (valid all the same)
     # stays where the start's is, far above the one a full inner problem reaches.
-    import time
-
     monkeypatch.setattr(unfolding, "CPU_INNER_MIN_ENTRIES", 0)
     problem = problem_of(nx.grid_2d_graph(8, 8), budget=3.0)
     optimum = 3.0 * grid_optimum_per_budget(8, 8)
