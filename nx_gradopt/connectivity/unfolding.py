@@ -136,12 +136,9 @@ def inner_problems_by_scipy(embedding):
 
 
 def _past(deadline):
-    """An L-BFGS-B callback that ends the run once :func:`time.perf_counter` passes
-    ``deadline`` (None: never), so that a time limit binds inside an inner problem too."""
-    def callback(intermediate_result):
-        if deadline is not None and time.perf_counter() > deadline:
-            raise StopIteration
-    return callback
+    """Whether :func:`time.perf_counter` has passed ``deadline`` (None: never). Both inner
+    solvers ask it as they go, so that a time limit binds inside an inner problem too."""
+    return deadline is not None and time.perf_counter() > deadline
 
 
 def _minimize_with_scipy(lagrangian, embedding, deadline=None, iterations=INNER_ITERATIONS):
@@ -151,11 +148,15 @@ def _minimize_with_scipy(lagrangian, embedding, deadline=None, iterations=INNER_
         value, gradient = lagrangian(torch.from_numpy(x).to(device).view(shape))
         return float(value), gradient.cpu().numpy().ravel()
 
+    def stop_at_deadline(intermediate_result):
+        if _past(deadline):
+            raise StopIteration
+
     result = scipy.optimize.minimize(
         value_and_gradient, embedding.cpu().numpy().ravel(), jac=True, method="L-BFGS-B",
         options={"maxiter": iterations, "maxfun": 2 * iterations, "maxcor": 10,
                  "ftol": 1e-13, "gtol": 1e-12},
-        callback=_past(deadline),
+        callback=stop_at_deadline,
     )
     return torch.from_numpy(result.x).to(device).view(shape)
 
@@ -170,7 +171,7 @@ def _minimize_with_torch(lagrangian, embedding, deadline=None):
     x = embedding.clone()
 
     def closure():
-        if deadline is not None and time.perf_counter() > deadline:
+        if _past(deadline):
             raise _PastDeadline
         value, x.grad = lagrangian(x)
         return value
