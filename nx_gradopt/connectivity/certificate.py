@@ -76,11 +76,16 @@ def _density(z):
 class _DualData:
     """The edge differences of an orthonormal basis: everything a bound evaluation needs."""
 
-    def __init__(self, vectors, problem, drop_degenerate):
+    def __init__(self, vectors, problem, drop_degenerate, extra=None):
         basis, self.coordinates = _orthonormal_basis(vectors, drop_degenerate)
         self.q = basis[problem.u] - basis[problem.v]
         self.caps = problem.caps.to(torch.float64)
         self.budget = problem.budget
+        # X's part outside the vectors' span, if any: its edge gains and its trace.
+        self.extra_gains, self.share = None, 1.0
+        if extra is not None:
+            self.extra_gains = extra[0].to(torch.float64)
+            self.share = 1.0 - float(extra[1])
         k = basis.shape[1]
         if problem.base_w is None:
             self.base = basis.new_zeros(k, k)
@@ -101,10 +106,13 @@ class _DualData:
         if not is_density:
             z = _density(z)
         gains = ((self.q @ z) * self.q).sum(dim=1)
+        if self.extra_gains is not None:
+            gains = self.share * gains + self.extra_gains
         return float((self.base * z).sum() + _knapsack(gains, self.caps, self.budget))
 
 
-def certified_upper_bound(vectors, problem, *, start=None, refine=True, rel_tol=1e-4):
+def certified_upper_bound(vectors, problem, *, start=None, refine=True, rel_tol=1e-4,
+                          extra=None):
     """A valid upper bound on the best lambda_2 over ``problem``'s feasible set.
 
     Parameters
@@ -119,12 +127,18 @@ def certified_upper_bound(vectors, problem, *, start=None, refine=True, rel_tol=
         Optimise Z by the barrier method; otherwise evaluate the start only.
     rel_tol : float
         Relative accuracy the barrier method aims for.
+    extra : (torch.Tensor, float), optional
+        A further centred PSD part of X, outside the vectors' span, as its (m,) edge gains
+        :math:`g_e` and its trace t < 1 (the twin classes' projectors, :mod:`.twins`); the
+        vectors' part then has trace 1 - t. Only without ``refine``.
 
     Returns
     -------
     (bound, Z)
     """
-    data = _DualData(vectors, problem, drop_degenerate=refine)
+    if extra is not None and refine:
+        raise ValueError("certified_upper_bound: an extra part of X only without refine")
+    data = _DualData(vectors, problem, drop_degenerate=refine, extra=extra)
     k = data.q.shape[1]
     if start is None:
         start = data.q.new_zeros(vectors.shape[1])

@@ -49,6 +49,7 @@ from ..core.sparse import connected_components
 from .certificate import certified_upper_bound
 from .engine import StopOptimization, fill_budget, maximize_over_budget
 from .interior_point import maximize_by_interior_point
+from .twins import twins_of
 from .unfolding import StepReport, unfolding_iterates
 
 # Evaluations per stage of constant mu: long enough for L-BFGS-B to build curvature, short
@@ -198,12 +199,21 @@ def _maximize(problem, max_iter, tol, time_limit, started, eigen_method, runtime
     null = torch.full((n,), n**-0.5, device=device, dtype=dtype)
     limit = TimeLimit(time_limit, started)
     unfoldable = problem.base_w is None  # the unfolding has no form with a base network
+    # With twin classes the weights stay symmetric, the eigen-solver sees the vectors
+    # constant on the classes only, and the classes' own eigenvalues are exact (.twins).
+    twins = twins_of(problem)
+    # The eigenvectors the solver can find: those orthogonal to 1 (and constant on the
+    # twin classes).
+    room = n - 1 if twins is None else n - 1 - int((twins.sizes - 1).sum())
+    if room < 1:  # one class holds every node (a complete graph): nothing left to solve for
+        twins, room = None, n - 1
     state = {
         # Whether the dual phase may still start: not after one that did not pay (unfold()).
         "dual": unfoldable,
-        "k": min(n - 1, 6), "mu": None, "warm": None, "count": 0, "best": -math.inf,
+        "k": min(room, 6), "mu": None, "warm": None, "count": 0, "best": -math.inf,
         "weights": None, "pairs": None, "bound": math.inf, "history": [],
-        # The last and the best point's eigenvalues on the host, and the last λ₂.
+        # The last and the best point's eigenvalues on the host (the k computed, then the
+        # twin classes'), and the last λ₂.
         "values": None, "best_values": None, "last": None,
     }
 
@@ -222,24 +232,48 @@ def _maximize(problem, max_iter, tol, time_limit, started, eigen_method, runtime
             raise StopOptimization(f"time limit {time_limit:g} s reached (gap {gap():.2e})")
 
     def soft_min(values):
-        """The smoothed λ₂ and the eigenvalues' softmax weights, from the (k,) eigenvalues
-        on the host; the weights go back to the device (a copy, no synchronisation)."""
-        scaled = -(values - values[0]) / state["mu"]
+        """The smoothed λ₂ and the eigenvalues' softmax weights, from the eigenvalues on the
+        host; the weights go back to the device (a copy, no synchronisation)."""
+        lowest = values.min()
+        scaled = -(values - lowest) / state["mu"]
         weights = torch.softmax(scaled, dim=0).to(device, dtype)
-        return float(values[0]) - state["mu"] * float(torch.logsumexp(scaled, dim=0)), weights
+        return float(lowest) - state["mu"] * float(torch.logsumexp(scaled, dim=0)), weights
+
+    def gains(pairs, mixing):
+        """The edge gains of X = sum_i pi_i x_i x_i^T (plus the twin classes' projectors
+        weighted by theirs): the soft-min's gradient in the weights."""
+        k = pairs.vectors.shape[1]
+        result = edge_laplacian_quadratic(pairs.vectors, problem.u, problem.v) @ mixing[:k]
+        if twins is not None:
+            result = twins.symmetrize(result + twins.gains(mixing[k:]))
+        return result
+
+    def free_bound(pairs, mixing):
+        """The certificate of that X, valid at every evaluation."""
+        k = pairs.vectors.shape[1]
+        extra = None
+        if twins is not None:
+            extra = (twins.gains(mixing[k:]), float(mixing[k:].sum()))
+        bound, _ = certified_upper_bound(pairs.vectors, problem, start=mixing[:k], refine=False,
+                                         extra=extra)
+        return bound
 
     def measure(weights):
         """lambda_2 and its eigenvectors at ``weights``, the best point kept."""
+        laplacian = problem.laplacian if twins is None else twins.laplacian
         with limit.step():
             pairs = smallest_eigenpairs(
-                problem.laplacian(weights), state["k"], null_vector=null, method=eigen_method,
+                laplacian(weights), state["k"], null_vector=null, method=eigen_method,
                 x0=state["warm"], seed=runtime.generator,
             )
         state["count"] += 1
         state["warm"] = pairs.vectors
+        values = pairs.values
+        if twins is not None:
+            values = torch.cat([values, twins.eigenvalues(weights).to(values.dtype)])
         # The eigenvalues' one read-back per evaluation.
-        state["values"] = pairs.values.to("cpu", torch.float64)
-        value = state["last"] = float(state["values"][0])
+        state["values"] = values.to("cpu", torch.float64)
+        value = state["last"] = float(state["values"].min())
         if value > state["best"]:
             state["best"], state["weights"], state["pairs"] = value, weights, pairs
             state["best_values"] = state["values"]
@@ -248,22 +282,25 @@ def _maximize(problem, max_iter, tol, time_limit, started, eigen_method, runtime
     def evaluate(w):
         check_stop()
         weights = torch.as_tensor(w, device=device, dtype=dtype)
+        if twins is not None:
+            weights = twins.symmetrize(weights)
         cut = _cut_of_support(problem, weights)
         if cut is not None:
             # lambda_2 = 0: a quasi-Newton step zeroed a cut. Its supergradient is the
             # (centred, unit) component indicator's; no eigen-solve needed.
             state["count"] += 1
             state["history"].append((0.0, state["bound"]))
+            if twins is not None:
+                cut = twins.symmetrize(cut)
             return 0.0, cut.cpu().double().numpy()
         pairs = measure(weights)
         value = state["last"]
         if state["mu"] is None:
             state["mu"] = 0.1 * max(value, 1e-300)
         smooth, mixing = soft_min(state["values"])
-        gradient = edge_laplacian_quadratic(pairs.vectors, problem.u, problem.v) @ mixing
+        gradient = gains(pairs, mixing)
         # X = sum_i pi_i x_i x_i^T is dual feasible: a certificate at every evaluation.
-        free_bound, _ = certified_upper_bound(pairs.vectors, problem, start=mixing, refine=False)
-        state["bound"] = min(state["bound"], free_bound)
+        state["bound"] = min(state["bound"], free_bound(pairs, mixing))
         state["history"].append((value, state["bound"]))
         report()
         if state["dual"] and state["best"] > 0 and primal_outlasts_limit():
@@ -287,11 +324,13 @@ def _maximize(problem, max_iter, tol, time_limit, started, eigen_method, runtime
         pairs = state["pairs"]
         _, mixing = soft_min(state["best_values"])
         steps = unfolding_iterates(problem, state["weights"], state["best"], pairs.vectors, mixing,
-                                   deadline=limit.deadline)
+                                   twins=twins, deadline=limit.deadline)
         entry_bound = state["bound"]
         weights, bound = next(steps)
         for step in itertools.count(1):
             weights = weights.to(dtype)
+            if twins is not None:
+                weights = twins.symmetrize(weights)
             state["bound"] = min(state["bound"], bound)
             check_stop()
             value = 0.0  # the multipliers' support can leave the graph cut early on
@@ -301,7 +340,7 @@ def _maximize(problem, max_iter, tol, time_limit, started, eigen_method, runtime
                 state["count"] += 1
             else:
                 pairs = measure(weights)
-                value = float(pairs.values[0])
+                value = state["last"]
             state["history"].append((value, state["bound"]))
             report()
             check_stop()
@@ -322,7 +361,8 @@ def _maximize(problem, max_iter, tol, time_limit, started, eigen_method, runtime
 
         def value_at(alpha):
             check_stop()
-            found = float(measure(start + alpha * (weights - start)).values[0])
+            measure(start + alpha * (weights - start))
+            found = state["last"]
             state["history"].append((found, state["bound"]))
             return found
 
@@ -375,9 +415,9 @@ def _maximize(problem, max_iter, tol, time_limit, started, eigen_method, runtime
                 bound, _ = certified_upper_bound(pairs.vectors, problem, start=mixing)
                 state["bound"] = min(state["bound"], bound)
                 check_stop()
-            cluster = int((mixing > 1e-3).sum())
-            if cluster >= state["k"] - 1 and state["k"] < n - 1:
-                state["k"] = min(n - 1, 2 * state["k"])
+            cluster = int((mixing[: pairs.vectors.shape[1]] > 1e-3).sum())
+            if cluster >= state["k"] - 1 and state["k"] < room:
+                state["k"] = min(room, 2 * state["k"])
             # Smoothing comparable to the remaining gap (a larger mu cannot certify below
             # mu * log k), lowered by a factor 2 to 4 per stage: a sudden drop leaves
             # L-BFGS-B on a nearly non-smooth function far from its maximiser.

@@ -89,6 +89,13 @@ ESCAPE_STALL = 1e-3
 # needs them (1.6e-2 at 30 s without), grew from 12 to 36 and certified in 13.0 s, and
 # certifies capped at 24 in 13.3 s (one run each, 2026-12-05).
 ESCAPE_RANK_FACTOR = 2
+# ... or fewer than this many columns. The primal phase ends with 6 or 12 eigenvectors, as
+# its last stage's cluster of eigenvalues goes: the Watts-Strogatz C. elegans network
+# (279 nodes) certified from 12 with escapes to 24 in 2.8 s, and from 6 stalled at rank 14
+# with its multipliers' lambda_2 6 % short (13 s, certified by the interior-point method);
+# with this floor, 4.9 s (2026-12-05, first-order method alone, one run each). Facebook,
+# from 6, still ended at 2.3e-3 after 120 s.
+ESCAPE_MIN_RANK = 24
 
 
 def _incidence(problem, dtype):
@@ -201,7 +208,7 @@ class StepReport:
     bound: float
 
 
-def unfolding_iterates(problem, weights, value, vectors, mixing, *, deadline=None):
+def unfolding_iterates(problem, weights, value, vectors, mixing, *, twins=None, deadline=None):
     """Augmented Lagrangian steps from a primal point; yields ``(weights, upper_bound)``.
 
     In float64 whatever the working precision: in float32 the Lagrangian is quantised, and
@@ -216,7 +223,14 @@ def unfolding_iterates(problem, weights, value, vectors, mixing, *, deadline=Non
         A feasible weighting and its lambda_2 (> 0): the starting multipliers.
     vectors, mixing : torch.Tensor
         (n, k) eigenvectors of that weighting's smallest nontrivial eigenvalues and (k,)
-        nonnegative weights for them: the starting embedding.
+        nonnegative weights for them: the starting embedding (with ``twins``, (k + C,):
+        the classes' weights follow).
+    twins : Twins, optional
+        The problem's twin classes (:mod:`.twins`; not with capacities). The embedding then
+        gains one number per class, its spread :math:`s_c \\ge 0`: X is
+        :math:`VV^\\top + \\sum_c s_c \\Pi_c / (k_c - 1)`, whose edge lengths are
+        :math:`\\|V_u - V_v\\|^2 + (T^\\top s)_e` and variance :math:`\\|PV\\|_F^2 + \\sum_c s_c`.
+        A class of k twins would need k - 1 columns of V otherwise.
     deadline : float, optional
         A :func:`time.perf_counter` reading at which an inner problem stops early (its
         iterate still yields a valid bound); the caller stops the generator.
@@ -240,35 +254,56 @@ def unfolding_iterates(problem, weights, value, vectors, mixing, *, deadline=Non
     budget = problem.budget
     incidence, transpose = _incidence(problem, dtype)
     multipliers = weights.to(dtype) / value
-    embedding = _starting_embedding(vectors, mixing)
+    k = vectors.shape[1]
+    classes = 0 if twins is None else twins.count
+    # The embedding and the square roots of the spreads, as one flat vector x for L-BFGS.
+    embedding = _starting_embedding(vectors, mixing[:k])
+    roots = (mixing[k:].to(dtype) + 1e-2 / mixing.numel()).sqrt()
 
-    def geometry(v):
-        """Edge differences, squared edge lengths and the centred embedding."""
+    def unpack(x):
+        return x[: x.numel() - classes].view(problem.n, -1), x[x.numel() - classes:]
+
+    def geometry(x):
+        """Edge differences, squared edge lengths, the centred embedding and the spreads."""
+        v, r = unpack(x)
         differences = incidence @ v
-        return differences, (differences * differences).sum(dim=1), v - v.mean(dim=0)
+        lengths = (differences * differences).sum(dim=1)
+        spreads = r * r
+        if classes:
+            lengths = lengths + twins.gains(spreads)
+        return differences, lengths, v - v.mean(dim=0), spreads
 
-    _, lengths, embedding = geometry(embedding)
-    embedding = embedding / lengths.max().sqrt()
+    def variance(centred, spreads):
+        return float((centred * centred).sum() + spreads.sum())
+
+    x = torch.cat([embedding.reshape(-1), roots])
+    _, lengths, centred, _ = geometry(x)
+    x = torch.cat([centred.reshape(-1), roots]) / lengths.max().sqrt()
     penalty = _Penalty(float(multipliers.mean()), value)
-    start_rank = embedding.shape[1]
+    start_rank = k
 
-    def lagrangian(v):
-        """The augmented Lagrangian and its gradient at the embedding v, on its device."""
-        differences, lengths, centred = geometry(v)
+    def lagrangian(x):
+        """The augmented Lagrangian and its gradient at x, on its device."""
+        differences, lengths, centred, spreads = geometry(x)
         sigma = penalty.sigma
         shifted = (multipliers + sigma * (lengths - 1.0)).clamp_min(0.0)
-        value = -(centred * centred).sum() + (
+        value = -(centred * centred).sum() - spreads.sum() + (
             (shifted * shifted).sum() - (multipliers * multipliers).sum()) / (2.0 * sigma)
         gradient = 2.0 * (transpose @ (differences * shifted[:, None]) - centred)
-        return value, gradient
+        if classes:
+            _, r = unpack(x)
+            pull = torch.zeros_like(r).index_add_(
+                0, twins.rows, twins.values * shifted[twins.cols])
+            gradient = torch.cat([gradient.reshape(-1), 2.0 * r * (pull - 1.0)])
+        return value, gradient.reshape(x.shape)
 
-    minimize = _minimize_with_scipy if inner_problems_by_scipy(embedding) else _minimize_with_torch
+    minimize = _minimize_with_scipy if inner_problems_by_scipy(x) else _minimize_with_torch
     previous_bound = float("inf")
     while True:
-        embedding = minimize(lagrangian, embedding, deadline)
-        _, lengths, centred = geometry(embedding)
+        x = minimize(lagrangian, x, deadline)
+        _, lengths, centred, spreads = geometry(x)
         multipliers = (multipliers + penalty.sigma * (lengths - 1.0)).clamp_min(0.0)
-        bound = budget * float(lengths.max()) / float((centred * centred).sum())
+        bound = budget * float(lengths.max()) / variance(centred, spreads)
         total = float(multipliers.sum())
         candidate = budget * multipliers / total if total > 0 else weights
         report = yield candidate, bound
@@ -278,9 +313,11 @@ def unfolding_iterates(problem, weights, value, vectors, mixing, *, deadline=Non
         # adjust), the rank is not what holds it. The first step, with no bound before it,
         # counts as settled (inf <= inf): the primal phase's end is its previous state.
         settled = abs(bound - previous_bound) <= ESCAPE_STALL * previous_bound
-        room = embedding.shape[1] < ESCAPE_RANK_FACTOR * start_rank
+        embedding, roots = unpack(x)
+        room = embedding.shape[1] < max(ESCAPE_RANK_FACTOR * start_rank, ESCAPE_MIN_RANK)
         if report is not None and report.pairs is not None and total > 0 and settled and room:
             embedding = _escape(embedding, report.pairs, total / budget, incidence)
+            x = torch.cat([embedding.reshape(-1), roots])
         previous_bound = bound
 
 

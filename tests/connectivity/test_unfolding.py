@@ -90,10 +90,14 @@ def test_eigenpairs_sent_back_lift_the_embedding_rank(feedback):
         assert least_bound >= optimum * 1.01 and best <= optimum * 0.9
 
 
-def test_the_escapes_stop_at_twice_the_starting_rank(monkeypatch):
+@pytest.mark.parametrize("floor", [0, 10])
+def test_the_escapes_stop_at_twice_the_starting_rank_or_the_floor(monkeypatch, floor):
     # The rank-2 start of the test above, with its eigenpairs sent back: the escapes add
     # columns only while the embedding has fewer than ESCAPE_RANK_FACTOR times its starting
-    # two (uncapped, facebook's grew from 6 to 20 and its inner problems slowed with it).
+    # two or ESCAPE_MIN_RANK columns (uncapped, facebook's grew from 6 to 20 and its inner
+    # problems slowed with it).
+    monkeypatch.setattr(unfolding, "ESCAPE_MIN_RANK", floor)
+    cap = max(unfolding.ESCAPE_RANK_FACTOR * 2, floor)
     problem = problem_of(nx.connected_watts_strogatz_graph(120, 4, 0.2, seed=1), budget=1.0)
     n = problem.n
     null = torch.full((n,), n**-0.5, dtype=torch.float64)
@@ -116,7 +120,8 @@ def test_the_escapes_stop_at_twice_the_starting_rank(monkeypatch):
             weights, bound = steps.send(StepReport(pairs, best, bound))
     assert escaped, "no escape was tried"
     assert escaped[0][1] > 2  # the first one lifted the rank
-    assert all(before < unfolding.ESCAPE_RANK_FACTOR * 2 for before, _ in escaped)
+    assert all(before < cap for before, _ in escaped)
+    assert max(after for _, after in escaped) >= cap  # the cap, not the steps, ended them
 
 
 def test_the_penalty_falls_where_cut_multipliers_stop_paying_and_rises_where_usable_ones_stall():
