@@ -128,16 +128,18 @@ def certified_upper_bound(vectors, problem, *, start=None, refine=True, rel_tol=
     rel_tol : float
         Relative accuracy the barrier method aims for.
     extra : (torch.Tensor, float), optional
-        A further centred PSD part of X, outside the vectors' span, as its (m,) edge gains
-        :math:`g_e` and its trace t < 1 (the twin classes' projectors, :mod:`.twins`); the
-        vectors' part then has trace 1 - t. Only without ``refine``.
+        A further centred PSD part of X as its (m,) edge gains :math:`g_e` and its trace
+        t < 1 (the twin classes' projectors, :mod:`.twins`); the vectors' part then has
+        trace 1 - t. Only without ``refine`` or a base network.
 
     Returns
     -------
     (bound, Z)
     """
-    if extra is not None and refine:
-        raise ValueError("certified_upper_bound: an extra part of X only without refine")
+    if extra is not None and (refine or problem.base_w is not None):
+        raise ValueError(
+            "certified_upper_bound: an extra part of X only without refine or a base network"
+        )
     data = _DualData(vectors, problem, drop_degenerate=refine, extra=extra)
     k = data.q.shape[1]
     if start is None:

@@ -1,3 +1,4 @@
+import dataclasses
 import itertools
 import random
 
@@ -127,6 +128,10 @@ def test_bounds_with_the_twin_part_hold():
         assert bound >= reference.fun * (1 - 1e-9)
     with pytest.raises(ValueError, match="refine"):
         certified_upper_bound(vectors, problem, extra=(twins.gains(shares), 0.5))
+    based = dataclasses.replace(problem, base_u=problem.u[:1], base_v=problem.v[:1],
+                                base_w=torch.ones(1, dtype=torch.float64))
+    with pytest.raises(ValueError, match="base network"):
+        certified_upper_bound(vectors, based, refine=False, extra=(twins.gains(shares), 0.5))
 
 
 def test_the_unfolding_with_twin_spreads_closes_on_the_optimum():
