@@ -26,11 +26,17 @@ QAP_METHODS = METHODS + ("2opt",)
 
 # Free nodes up to which the 2-opt polish is on by default: a pass costs O(n^3).
 LOCAL_SEARCH_LIMIT = 200
-# Without the polish, a start whose relaxation ends with less than this share of P's mass on
-# its projection walks on from it, at most WALK_STEPS steps. Measured at the end of GOAT on
-# correlated pairs (rho = 0.9): 0.99-1.0 where it matched all identifiable nodes (n = 1000
-# to 2000, p = 0.005 and log n / n), 0.0100 where it stopped at 49.1% (n = 5000, p = 0.1); at
-# rho = 0.8 a failed start (1.1% matched) ended sharp, at 0.87, in another optimum.
+# Without the polish, a start walks on from its projection (best_response_walk), at most
+# WALK_STEPS steps, while that raises the objective, where its relaxation ended unfinished:
+# diffuse, with less than DIFFUSE_MASS of P's mass on the projection, or at max_iter. Measured
+# at the end of GOAT on correlated pairs (rho = 0.9): 0.99-1.0 where it matched all
+# identifiable nodes (n = 1000 to 2000, p = 0.005 and log n / n), 0.0100 where it stopped at
+# 49.1% (n = 5000, p = 0.1); at rho = 0.8 a failed start (1.1% matched) ended sharp, at 0.87,
+# in another optimum. A sharp end at max_iter can be unfinished too: n = 2000, p = 0.01,
+# rho = 0.8 (draw 2 of bench_matching_sparse.py) stopped with 92.5% of the mass on a
+# projection that matched 85.2%; its walk matched all. Converged sharp ends do not walk: it
+# cost 147 s against 138 s at n = 10 000 (p = log n / n, rho = 0.9, 100% either way), and
+# on the GPU a wait per step and start.
 DIFFUSE_MASS = 0.5
 WALK_STEPS = 10
 # An unseeded maximisation whose answer keeps less than WEAK_SHARE of what a perfect match
@@ -370,7 +376,8 @@ def quadratic_assignment_steps(
             method=method, max_iter=max_iter, tol=tol, deadline=deadline,
         )
         candidates, stopped = _candidates(
-            problem, P, visited, sign=sign, walk=walks, stopped=stopped, deadline=deadline,
+            problem, P, visited, converged, sign=sign, walk=walks, stopped=stopped,
+            deadline=deadline,
         )
     if polish:
         load_compiled()
@@ -432,7 +439,8 @@ def quadratic_assignment_steps(
             method=method, max_iter=max_iter, tol=tol, deadline=deadline,
         )
         more, stopped = _candidates(
-            problem, P, visited, sign=sign, walk=walks, stopped=stopped, deadline=deadline,
+            problem, P, visited, more_converged, sign=sign, walk=walks, stopped=stopped,
+            deadline=deadline,
         )
         return (*evaluated(more), more_iterations, more_converged), stopped
 
@@ -527,22 +535,22 @@ def quadratic_assignment_steps(
     return result
 
 
-def _candidates(problem, P, visited, *, sign, walk, stopped, deadline):
+def _candidates(problem, P, visited, converged, *, sign, walk, stopped, deadline):
     """Per start, the permutations to evaluate: the final projection (the permutation
     nearest P) and the best vertex the iterations visited, as a (k, 2, m) array; and the
     relaxation's ``stopped``, "interrupted" if Ctrl-C stopped the walk.
 
-    With ``walk``, a relaxation that ended diffuse (little of P's mass on its projection)
-    has been rounded from a weak signal: it walks on from its projection (see
-    best_response_walk)."""
+    With ``walk``, a start whose relaxation ended unfinished (diffuse: little of P's mass on
+    its projection, or not ``converged``) walks on from its projection (see
+    best_response_walk and DIFFUSE_MASS)."""
     projections = linear_assignment(P)
     candidates = np.stack([projections.numpy(), visited], axis=1)
     if walk and stopped is None:
         mass = P.gather(2, projections.unsqueeze(2).to(P.device)).mean(dim=(1, 2))
-        diffuse = mass.cpu().numpy() < DIFFUSE_MASS
-        if diffuse.any():
-            candidates[diffuse, 0], interrupted = best_response_walk(
-                problem, candidates[diffuse, 0], sign=sign, max_steps=WALK_STEPS,
+        unfinished = (mass.cpu().numpy() < DIFFUSE_MASS) | ~np.asarray(converged)
+        if unfinished.any():
+            candidates[unfinished, 0], interrupted = best_response_walk(
+                problem, candidates[unfinished, 0], sign=sign, max_steps=WALK_STEPS,
                 deadline=deadline,
             )
             if interrupted:
