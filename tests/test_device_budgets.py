@@ -69,6 +69,25 @@ def test_lambda2_evaluation_traffic():
     assert host_bytes <= 9 * m * evaluations + 60 * m, fake.to_host
 
 
+def test_lambda2_evaluation_traffic_with_twin_classes():
+    """The same with twin classes (three leaves on every seventh node of a grid): their
+    eigenvalues join the read-back, and their share of the soft-min weights is read on the
+    host, where the weights are made."""
+    G = nx.convert_node_labels_to_integers(nx.grid_2d_graph(30, 30))
+    for hub in range(0, 900, 7):
+        G.add_edges_from((hub, (hub, leaf)) for leaf in range(3))
+    with FakeCuda() as fake, warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        H = nx.optimize_algebraic_connectivity(G, float(G.number_of_edges()), seed=0,
+                                               max_iter=20, device="cuda")
+    evaluations = H.graph["iterations"]
+    syncs = by_module(fake.syncs)
+    # In lambda2.py: the support test, the eigenvalues, the gradient for L-BFGS-B, and a few
+    # per stage (62 for 20 evaluations). Reading the twins' share on the device added one
+    # per evaluation (77).
+    assert syncs["connectivity.lambda2"] <= 3 * evaluations + 10, fake.syncs
+
+
 @pytest.mark.parametrize("method", ["faq", "goat"])
 def test_frank_wolfe_waits_per_iteration(method):
     G1 = nx.gnp_random_graph(80, 0.1, seed=1)

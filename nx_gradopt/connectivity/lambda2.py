@@ -233,10 +233,11 @@ def _maximize(problem, max_iter, tol, time_limit, started, eigen_method, runtime
 
     def soft_min(values):
         """The smoothed λ₂ and the eigenvalues' softmax weights, from the eigenvalues on the
-        host; the weights go back to the device (a copy, no synchronisation)."""
+        host; the weights stay there (the callers copy them to the device, which costs no
+        synchronisation, and read sums of them here, which would)."""
         lowest = values.min()
         scaled = -(values - lowest) / state["mu"]
-        weights = torch.softmax(scaled, dim=0).to(device, dtype)
+        weights = torch.softmax(scaled, dim=0)
         return float(lowest) - state["mu"] * float(torch.logsumexp(scaled, dim=0)), weights
 
     def gains(pairs, mixing):
@@ -248,12 +249,13 @@ def _maximize(problem, max_iter, tol, time_limit, started, eigen_method, runtime
             result = twins.symmetrize(result + twins.gains(mixing[k:]))
         return result
 
-    def free_bound(pairs, mixing):
-        """The certificate of that X, valid at every evaluation."""
+    def free_bound(pairs, mixing, shares):
+        """The certificate of that X, valid at every evaluation (``shares``: ``mixing`` on
+        the host)."""
         k = pairs.vectors.shape[1]
         extra = None
         if twins is not None:
-            extra = (twins.gains(mixing[k:]), float(mixing[k:].sum()))
+            extra = (twins.gains(mixing[k:]), float(shares[k:].sum()))
         bound, _ = certified_upper_bound(pairs.vectors, problem, start=mixing[:k], refine=False,
                                          extra=extra)
         return bound
@@ -297,10 +299,11 @@ def _maximize(problem, max_iter, tol, time_limit, started, eigen_method, runtime
         value = state["last"]
         if state["mu"] is None:
             state["mu"] = 0.1 * max(value, 1e-300)
-        smooth, mixing = soft_min(state["values"])
+        smooth, shares = soft_min(state["values"])
+        mixing = shares.to(device, dtype)
         gradient = gains(pairs, mixing)
         # X = sum_i pi_i x_i x_i^T is dual feasible: a certificate at every evaluation.
-        state["bound"] = min(state["bound"], free_bound(pairs, mixing))
+        state["bound"] = min(state["bound"], free_bound(pairs, mixing, shares))
         state["history"].append((value, state["bound"]))
         report()
         if state["dual"] and state["best"] > 0 and primal_outlasts_limit():
@@ -322,7 +325,7 @@ def _maximize(problem, max_iter, tol, time_limit, started, eigen_method, runtime
         """The dual phase: augmented Lagrangian steps on the unfolding, from the best point.
         Returns (for good) if its first DUAL_TRIAL_STEPS steps did not lower the bound."""
         pairs = state["pairs"]
-        _, mixing = soft_min(state["best_values"])
+        mixing = soft_min(state["best_values"])[1].to(device, dtype)
         steps = unfolding_iterates(problem, state["weights"], state["best"], pairs.vectors, mixing,
                                    twins=twins, deadline=limit.deadline)
         entry_bound = state["bound"]
@@ -405,7 +408,7 @@ def _maximize(problem, max_iter, tol, time_limit, started, eigen_method, runtime
             except _PrimalOutlastsLimit:
                 unfold()
             pairs = state["pairs"]
-            _, mixing = soft_min(state["best_values"])
+            mixing = soft_min(state["best_values"])[1].to(device, dtype)
             if not unfoldable:
                 # Stage end: the best X in the span of the best point's eigenvectors. (The
                 # unfolding phase certifies the other problems; this SDP took 0.4 s on a
