@@ -53,29 +53,30 @@ WEAK_SHARE = 0.5
 SUBTREE_MIN_DEPTH = 4
 SUBTREE_MAX_DEPTH = 8
 SUBTREE_WORK = 5e9
-# Single-pair guesses: a start with one pair (i, j) put together (partial_guess's start)
-# runs PROBE_ITERATIONS iterations and walks on (or is polished); one true pair is enough
-# where the barycenter's start fails. On n = 2000, p = 0.05, rho = 0.8 (GOAT: 0.85%), seven
-# of the eight largest-degree nodes' true pairs reached 100% after 4 iterations and the walk,
-# two of eight after 3, four of eight after 6; a wrong pair stayed at 1% and kept 6% of the
-# edges. Spreading the guess (the top 4, 8 or 16 nodes over as many columns, or every node
-# over the columns of similar degree rank) matched none. The guesses pair the PROBE_TOP
-# largest-degree nodes of each graph in increasing order of rank sum: degrees correlate
-# only about as the edges do (0.8 at rho = 0.8), but over 20 draws each at n = 1000 and
-# 2000, p = 0.01, 0.05, 0.1, a true pair was among the 64 in 119 of the 120 draws and among
-# the first 32 in 110, the first at position 2-10 in the median draw (10-31 in the
-# fifth-worst). They run PROBE_BATCH at a time (fewer where the starts alone would take
-# more than PROBE_MEMORY bytes; the run holds several buffers of their size: a peak of
-# 2.4 GB for eight at n = 2000), at most PROBE_COUNT; the PROBE_WALKS projections of a
-# batch with the best objectives walk on, and the first that keeps WEAK_SHARE is the start
-# of a full run. Not where the sub-tree start runs: on correlated pairs at rho = 0.7, which
-# neither recovers, guessing after it too took n = 1000, p = log n / n from 7.9 s to 137 s.
+# Single-pair guesses: one pair (i, j) taken as a seed, a run of PROBE_ITERATIONS iterations
+# from the barycenter of the other nodes, walked on (or polished); one true pair is enough
+# where the barycenter's start fails. The guesses pair the PROBE_TOP largest-degree nodes of
+# each graph in increasing order of rank sum: degrees correlate only about as the edges do
+# (0.8 at rho = 0.8), but over 20 draws each at n = 1000 and 2000, p = 0.01, 0.05, 0.1, a
+# true pair was among the 64 in 119 of the 120 draws and among the first 32 in 110, the
+# first at position 2-10 in the median draw (10-31 in the fifth-worst). They run one at a
+# time, at most PROBE_COUNT, and the first that keeps WEAK_SHARE is the start of a full run.
+# 32 missed n = 2000, p = 0.05, draw 6 (its first true pair is the 43rd; 1.5% matched
+# after 190 s): a failing pair now costs twice that, about 5.6 s a guess there.
+# The pair used to be only a start (partial_guess's, P's row i and column j put together),
+# eight such starts batched: on n = 2000, p = 0.05, rho = 0.8 seven of the eight
+# largest-degree nodes' true pairs reached 100% so, but on n = 2000, p = 0.1, draw 3 of
+# bench_matching_sparse.py, neither of the two true pairs among the guesses (positions 3
+# and 29) did, after 4 iterations or 20 (1.1%, 207 s for all 32); as a seed each matched
+# all, and the run took 39 s. As seeds the guesses also cost less: the p = 0.05 pair above
+# took 48.5 s instead of 61.5 s with a peak of 1.0 GB instead of 2.4 GB (2026-12-05).
+# Spreading the guess (the top 4, 8 or 16 nodes over as many columns, or every node over
+# the columns of similar degree rank) matched none. Not where the sub-tree start runs: on
+# correlated pairs at rho = 0.7, which neither recovers, guessing after it too took
+# n = 1000, p = log n / n from 7.9 s to 137 s.
 PROBE_TOP = 8
-PROBE_COUNT = 32
+PROBE_COUNT = 64
 PROBE_ITERATIONS = 4
-PROBE_BATCH = 8
-PROBE_WALKS = 2
-PROBE_MEMORY = 2**28
 # Problems up to this size are kept in dense NumPy arrays, and FAQ on the CPU runs on them
 # in NumPy rather than torch (see faq_host.faq_on_host).
 SMALL_PROBLEM = 200
@@ -182,9 +183,9 @@ def quadratic_assignment(
         equally large graphs from the default start whose best answer keeps less than half
         of what a perfect match could (the objective over the product of the Frobenius
         norms) gets one more start: from the nodes' neighbourhood trees (a sub-tree
-        similarity) where that is affordable, else from the first of up to 32 guessed
-        pairs of large-degree nodes whose short run leads somewhere (see the
-        documentation's Method).
+        similarity) where that is affordable, else from the first of up to 64 guessed
+        pairs of large-degree nodes whose short run, with the pair as a seed, leads
+        somewhere (see the documentation's Method).
     max_iter : int
         Frank–Wolfe iterations per start. 20, not SciPy's 30: with the 2-opt polish, ten
         more iterations moved the QAPLIB gaps (ten starts, ten seeds) only from a mean of
@@ -445,41 +446,36 @@ def quadratic_assignment_steps(
         return (*evaluated(more), more_iterations, more_converged), stopped
 
     def probed(threshold):
-        """The first single-pair guess (see PROBE_TOP) whose short run keeps at least
-        ``threshold`` once projected and walked on (or polished), as a permutation of the
-        free columns, or None; and ``stopped``."""
+        """The first single-pair guess (see PROBE_TOP) whose short run with the pair as a
+        seed keeps at least ``threshold`` once projected and walked on (or polished), as a
+        permutation of the free columns, or None; and ``stopped``."""
         column = np.argsort(problem.free_b)  # B's node -> its column among the free ones
-        itemsize = torch.finfo(runtime.dtype).bits // 8
-        batch = max(1, min(PROBE_BATCH, PROBE_MEMORY // (itemsize * m * m)))
-        guesses = _probe_pairs(a_layers[0], b_layers[0])
-        # GOAT whatever the method: from a true guess FAQ's runs did not find the truth
-        # where GOAT's did (n = 250 and 300, p = 0.2 and 0.1: 0.8% and 0.3% matched).
-        on_device = problem if not host else reduce(
-            a_padded, b_padded, seeds, sim, device=runtime.device, dtype=runtime.dtype,
-            order_b=order_b,
-        )
-        for lo in range(0, len(guesses), batch):
-            rows, nodes_b = guesses[lo:lo + batch].T
+        for row, node_b in _probe_pairs(a_layers[0], b_layers[0]):
+            # GOAT whatever the method: from a true guess FAQ's runs did not find the truth
+            # where GOAT's did (n = 250 and 300, p = 0.2 and 0.1: 0.8% and 0.3% matched).
+            seeded = reduce(a_padded, b_padded, np.array([[row, node_b]]), sim,
+                            device=runtime.device, dtype=runtime.dtype)
+            barycenter = torch.full((1, m - 1, m - 1), 1.0 / (m - 1), device=runtime.device,
+                                    dtype=runtime.dtype)
             P, _, _, _, stopped = yield RelaxationRequest(
-                on_device, _guessed_starts(rows, column[nodes_b], m, runtime), sign=sign,
-                method="goat", max_iter=PROBE_ITERATIONS, tol=tol, deadline=deadline,
+                seeded, barycenter, sign=sign, method="goat", max_iter=PROBE_ITERATIONS,
+                tol=tol, deadline=deadline,
             )
             if stopped is not None:
                 return None, stopped
-            projections = linear_assignment(P).numpy()
-            found, found_values, _ = evaluated(projections[:, None])
-            if walks:  # only the most promising: a walk costs up to WALK_STEPS assignments
-                promising = np.argsort(-sign * found_values, kind="stable")[:PROBE_WALKS]
-                walked, interrupted = best_response_walk(
-                    problem, projections[promising], sign=sign, max_steps=WALK_STEPS,
-                    deadline=deadline,
+            projection = linear_assignment(P).numpy()
+            if walks:
+                projection, interrupted = best_response_walk(
+                    seeded, projection, sign=sign, max_steps=WALK_STEPS, deadline=deadline,
                 )
                 if interrupted:
                     return None, "interrupted"
-                found, found_values, _ = evaluated(walked[:, None])
-            best = int(np.argmax(sign * found_values))
-            if found_values[best] >= threshold:
-                return column[found[best][problem.free_a]], None
+            perm = np.empty(m, dtype=np.int64)  # no seeds here: every node is free
+            perm[row] = node_b
+            perm[seeded.free_a] = seeded.free_b[projection[0]]
+            found, found_values, _ = evaluated([column[perm[problem.free_a]][None]])
+            if found_values[0] >= threshold:
+                return column[found[0][problem.free_a]], None
         return None, None
 
     if (
@@ -595,21 +591,6 @@ def _probe_pairs(a, b):
         ((r + c, r, c) for r in range(len(top_a)) for c in range(len(top_b)))
     )[:PROBE_COUNT]
     return np.array([(top_a[r], top_b[c]) for _, r, c in ranks], dtype=np.int64)
-
-
-def _guessed_starts(rows, cols, m, runtime):
-    """(k, m, m) starts, each the barycenter of the permutations that pair one row with
-    one column (``partial_guess``'s start for a single pair)."""
-    starts = torch.full(
-        (len(rows), m, m), 1.0 / (m - 1), device=runtime.device, dtype=runtime.dtype,
-    )
-    index = torch.arange(len(rows), device=runtime.device)
-    rows = torch.as_tensor(rows, device=runtime.device)
-    cols = torch.as_tensor(cols, device=runtime.device)
-    starts[index, rows, :] = 0.0
-    starts[index, :, cols] = 0.0
-    starts[index, rows, cols] = 1.0
-    return starts
 
 
 def _frobenius(matrix):
