@@ -62,7 +62,8 @@ SUBTREE_WORK = 5e9
 # first at position 2-10 in the median draw (10-31 in the fifth-worst). They run one at a
 # time, at most PROBE_COUNT, and the first that keeps WEAK_SHARE is the start of a full run.
 # 32 missed n = 2000, p = 0.05, draw 6 (its first true pair is the 43rd; 1.5% matched
-# after 190 s): a failing pair now costs twice that, about 5.6 s a guess there.
+# after 190 s; 100% in 253 s with 64): a draw where every guess fails now takes twice as
+# long, about 5.6 s a guess there.
 # The pair used to be only a start (partial_guess's, P's row i and column j put together),
 # eight such starts batched: on n = 2000, p = 0.05, rho = 0.8 seven of the eight
 # largest-degree nodes' true pairs reached 100% so, but on n = 2000, p = 0.1, draw 3 of
