@@ -292,8 +292,7 @@ def unfolding_iterates(problem, weights, value, vectors, mixing, *, twins=None, 
         gradient = 2.0 * (transpose @ (differences * shifted[:, None]) - centred)
         if classes:
             _, r = unpack(x)
-            pull = torch.zeros_like(r).index_add_(
-                0, twins.rows, twins.values * shifted[twins.cols])
+            pull = twins.eigenvalues(shifted)  # T shifted: the lengths' term's slope in s
             gradient = torch.cat([gradient.reshape(-1), 2.0 * r * (pull - 1.0)])
         return value, gradient.reshape(x.shape)
 
