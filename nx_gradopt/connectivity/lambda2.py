@@ -28,7 +28,8 @@ edges (15-30 % gaps on random geometric graphs). Problems without a base network
 switch after ``PRIMAL_STAGES`` stages to the dual phase (:mod:`.unfolding`, with or without
 capacities), warm started from the best point, which returns a bound and a feasible
 weighting at every step; where those stages would outlast the time limit, once
-``PRIMAL_SHARE`` of it has passed. A dual phase whose first ``DUAL_TRIAL_STEPS`` steps do
+``PRIMAL_SHARE`` of it has passed, and where a stage has not risen above its first point
+within ``STUCK_EVALUATIONS`` evaluations. A dual phase whose first ``DUAL_TRIAL_STEPS`` steps do
 not lower the bound gives the rest of the run back to the primal stages.
 """
 
@@ -71,6 +72,12 @@ SEGMENT_EVALUATIONS = 4
 # (0.53); 0.25: 0.188 and 0.49. Where the primal stages end within the limit, entering the
 # dual phase early did worse (30 s: arenas_email gap 1.6e-2 -> 0.20, power 8.7e-2 -> 0.92).
 PRIMAL_SHARE = 0.5
+# Evaluations after which a primal stage none of whose points has risen above its first
+# (in the smoothed lambda_2 that stage maximises) hands over to the dual phase. On
+# random_geometric_graph(20000, 0.0175, seed=5) the second stage's line searches from its
+# first point never rose above it: 64 evaluations, 15 s of a 60 s limit. Stages elsewhere
+# (the real networks, the 2 000-node geometric graph) rise within their first few.
+STUCK_EVALUATIONS = 10
 # Outer steps after which a dual phase that has not lowered the bound it started from gives
 # way to the primal stages for good. On the six real networks of 4 000-7 400 nodes the first
 # step lowered it (power 0.0255 -> 0.0146, bio_dmela 441 -> 19.7 at budget m); on the
@@ -215,6 +222,9 @@ def _maximize(problem, max_iter, tol, time_limit, started, eigen_method, runtime
         # The last and the best point's eigenvalues on the host (the k computed, then the
         # twin classes'), and the last λ₂.
         "values": None, "best_values": None, "last": None,
+        # The current stage's first smoothed value and evaluation count, and whether a
+        # later point of the stage has risen above it (primal_is_stuck()).
+        "stage_start": None, "stage_rose": False,
     }
 
     def gap():
@@ -239,6 +249,10 @@ def _maximize(problem, max_iter, tol, time_limit, started, eigen_method, runtime
         scaled = -(values - lowest) / state["mu"]
         weights = torch.softmax(scaled, dim=0)
         return float(lowest) - state["mu"] * float(torch.logsumexp(scaled, dim=0)), weights
+
+    def best_mixing():
+        """The best point's softmax weights, on the device."""
+        return soft_min(state["best_values"])[1].to(device, dtype)
 
     def gains(pairs, mixing):
         """The edge gains of X = sum_i pi_i x_i x_i^T (plus the twin classes' projectors
@@ -306,9 +320,20 @@ def _maximize(problem, max_iter, tol, time_limit, started, eigen_method, runtime
         state["bound"] = min(state["bound"], free_bound(pairs, mixing, shares))
         state["history"].append((value, state["bound"]))
         report()
-        if state["dual"] and state["best"] > 0 and primal_outlasts_limit():
-            raise _PrimalOutlastsLimit
+        if state["dual"] and state["best"] > 0 and (primal_outlasts_limit()
+                                                    or primal_is_stuck(smooth)):
+            raise _DualNow
         return smooth, gradient.cpu().double().numpy()
+
+    def primal_is_stuck(smooth):
+        """Whether STUCK_EVALUATIONS evaluations of this stage have all stayed at or below
+        its first point's ``smooth`` value."""
+        if state["stage_start"] is None:
+            state["stage_start"] = (smooth, state["count"])
+            return False
+        first, count = state["stage_start"]
+        state["stage_rose"] = state["stage_rose"] or smooth > first
+        return not state["stage_rose"] and state["count"] - count >= STUCK_EVALUATIONS
 
     def primal_outlasts_limit():
         """Whether the primal stages left would end past the time limit at the last
@@ -325,7 +350,7 @@ def _maximize(problem, max_iter, tol, time_limit, started, eigen_method, runtime
         """The dual phase: augmented Lagrangian steps on the unfolding, from the best point.
         Returns (for good) if its first DUAL_TRIAL_STEPS steps did not lower the bound."""
         pairs = state["pairs"]
-        mixing = soft_min(state["best_values"])[1].to(device, dtype)
+        mixing = best_mixing()
         steps = unfolding_iterates(problem, state["weights"], state["best"], pairs.vectors, mixing,
                                    twins=twins, deadline=limit.deadline)
         entry_bound = state["bound"]
@@ -400,15 +425,16 @@ def _maximize(problem, max_iter, tol, time_limit, started, eigen_method, runtime
             if state["dual"] and stage == PRIMAL_STAGES and state["best"] > 0:
                 unfold()  # returns only if the dual phase did not pay
             scale = 1.0 / max(state["best"], 1e-300) if state["best"] > 0 else 1.0
+            state["stage_start"], state["stage_rose"] = None, False
             try:
                 w, _ = maximize_over_budget(
                     problem, evaluate, w.cpu().numpy(), max_evaluations=STAGE_EVALUATIONS,
                     scale=scale,
                 )
-            except _PrimalOutlastsLimit:
+            except _DualNow:
                 unfold()
             pairs = state["pairs"]
-            mixing = soft_min(state["best_values"])[1].to(device, dtype)
+            mixing = best_mixing()
             if not unfoldable:
                 # Stage end: the best X in the span of the best point's eigenvectors. (The
                 # unfolding phase certifies the other problems; this SDP took 0.4 s on a
@@ -448,8 +474,9 @@ def _maximize(problem, max_iter, tol, time_limit, started, eigen_method, runtime
     )
 
 
-class _PrimalOutlastsLimit(Exception):
-    """Raised from an evaluation to enter the dual phase before the primal stages end."""
+class _DualNow(Exception):
+    """Raised from an evaluation to enter the dual phase before the primal stages end: they
+    would outlast the time limit, or the current one is stuck."""
 
 
 def _cut_of_support(problem, weights):

@@ -38,7 +38,8 @@ from ..core.laplacian import LaplacianPattern
 class Twins:
     """The twin classes of a problem's graph, as what the optimiser needs of them.
 
-    ``orbit`` (m,) numbers each edge's orbit and ``orbit_sizes`` counts them; ``rows, cols,
+    ``orbit`` (m,) numbers each edge's orbit and ``orbit_sizes`` counts them (float64, the
+    optimiser's working precision, so that averaging converts nothing); ``rows, cols,
     values`` are the nonzero entries of T (classes x edges, above); ``sizes`` (C,) the
     classes' sizes; ``pattern`` the Laplacian pattern of the edges followed by every pair of
     nodes within a class (the phantom edges), whose weights are ``phantom_scale`` (1 / size)
@@ -140,7 +141,7 @@ def twins_of(problem):
     all_v = torch.cat([problem.v, tensor(phantom_v)])
     return Twins(
         orbit=torch.as_tensor(orbit, device=device),
-        orbit_sizes=torch.as_tensor(np.bincount(orbit), device=device),
+        orbit_sizes=torch.as_tensor(np.bincount(orbit), dtype=torch.float64, device=device),
         rows=tensor(rows), cols=tensor(cols), values=tensor(values, torch.float64),
         sizes=torch.as_tensor(sizes[twin], device=device),
         pattern=LaplacianPattern(n, all_u, all_v),

@@ -1,4 +1,5 @@
 import time
+import warnings
 
 import networkx as nx
 import numpy as np
@@ -200,6 +201,48 @@ def test_primal_stages_that_would_outlast_the_time_limit_give_way_to_the_dual_ph
     reference = np.linalg.eigvalsh(nx.laplacian_matrix(H, weight="weight").toarray())[1]
     assert H.graph["algebraic_connectivity"] == pytest.approx(reference, rel=1e-9)
     assert H.graph["upper_bound"] >= reference
+
+
+def test_a_stuck_primal_stage_gives_way_to_the_dual_phase(monkeypatch):
+    # On random_geometric_graph(20000, 0.0175, seed=5) the second primal stage's line
+    # searches never rose above its first point, for 64 evaluations (15 s of 60). Here the
+    # second stage is made to stay at its first point: the dual phase must start after
+    # STUCK_EVALUATIONS more evaluations, and the answer keep its certificate. A 15 x 15 grid
+    # at tol=1e-9 does not certify in the first stage, so it reaches the second.
+    from nx_gradopt.connectivity import lambda2
+
+    original_stage = lambda2.maximize_over_budget
+    stages, entered = [], []
+
+    def stage(problem, evaluate, start, **kwargs):
+        stages.append(0)
+        if len(stages) != 2:
+            return original_stage(problem, evaluate, start, **kwargs)
+        weights = start * (problem.budget / start.sum())
+        for _ in range(3 * lambda2.STUCK_EVALUATIONS):
+            evaluate(weights)
+            stages[-1] += 1
+        return weights, "stuck"
+
+    original_dual = lambda2.unfolding_iterates
+
+    def dual(*args, **kwargs):
+        entered.append(stages[-1])
+        return original_dual(*args, **kwargs)
+
+    monkeypatch.setattr(lambda2, "maximize_over_budget", stage)
+    monkeypatch.setattr(lambda2, "unfolding_iterates", dual)
+    size = 15
+    G = nx.grid_2d_graph(size, size)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        H = nx.optimize_algebraic_connectivity(G, 1.0, tol=1e-9, max_iter=400, time_limit=20)
+    # The stage's first evaluation, then STUCK_EVALUATIONS more; the last raised.
+    assert entered == [lambda2.STUCK_EVALUATIONS]
+    optimum = 6 / (size**2 * (size**2 - 1))  # the grid's analytic optimum at budget 1
+    assert H.graph["algebraic_connectivity"] <= optimum * (1 + 1e-9)
+    assert H.graph["upper_bound"] >= optimum * (1 - 1e-9)
+    assert H.graph["algebraic_connectivity"] >= 0.99 * optimum
 
 
 @pytest.mark.parametrize("budget", [1e-300, 1e-6, 1.0, 1e10, 1e20, 1e300])
