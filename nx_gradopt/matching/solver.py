@@ -456,6 +456,7 @@ def quadratic_assignment_steps(
             # where GOAT's did (n = 250 and 300, p = 0.2 and 0.1: 0.8% and 0.3% matched).
             seeded = reduce(a_padded, b_padded, np.array([[row, node_b]]), sim,
                             device=runtime.device, dtype=runtime.dtype)
+            # A fresh start for every guess: the run writes its final iterates into it.
             barycenter = torch.full((1, m - 1, m - 1), 1.0 / (m - 1), device=runtime.device,
                                     dtype=runtime.dtype)
             P, _, _, _, stopped = yield RelaxationRequest(
