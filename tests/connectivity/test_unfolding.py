@@ -346,3 +346,26 @@ def test_the_torch_inner_problems_end_at_the_deadline(monkeypatch):
     assert cut_short >= optimum * (1 - 1e-9) and solved >= optimum * (1 - 1e-9)
     assert cut_short > 1.1 * solved
     assert float(weights.sum()) == pytest.approx(3.0, rel=1e-12)
+
+
+@pytest.mark.parametrize("minimize", ["_minimize_with_scipy", "_minimize_with_torch"])
+def test_a_few_overlong_edges_no_longer_set_the_bound(minimize):
+    # The inner problems leave a few edges far longer than the rest, and the longest sets
+    # the bound. An embedding of an 8 x 8 grid with one corner pulled out: the search near
+    # it must find a much tighter bound, never one below the optimum (weak duality).
+    problem = problem_of(nx.grid_2d_graph(8, 8), budget=3.0)
+    optimum = 3.0 * grid_optimum_per_budget(8, 8)
+    incidence, transpose = unfolding._incidence(problem, torch.float64)
+    _, _, vectors, _ = start_of(problem)
+    embedding = vectors - vectors.mean(dim=0)
+    embedding = embedding / float(((incidence @ embedding) ** 2).sum(dim=1).max()) ** 0.5
+    embedding[0] *= 3.0  # node (0, 0): its two edges become the longest by far
+
+    def ratio(v):
+        centred = v - v.mean(dim=0)
+        return float(((incidence @ v) ** 2).sum(dim=1).max() / (centred * centred).sum())
+
+    tightened = unfolding._tightened_ratio(embedding, 0.0, 0.0, incidence, transpose,
+                                           getattr(unfolding, minimize), None)
+    assert 3.0 * tightened >= optimum * (1 - 1e-9)
+    assert tightened <= 0.5 * ratio(embedding)
