@@ -386,14 +386,17 @@ def _tightened_ratio(embedding, twin_lengths, twin_variance, incidence, transpos
         return float(lengths_of(v)[1].max()) / (float((centred * centred).sum()) + twin_variance)
 
     tau = TIGHTEN_SMOOTHING * float(lengths_of(embedding)[1].max())
+    if not tau > 0.0:  # every edge of length 0: nothing to tighten
+        return ratio(embedding)
 
     def smoothed(x):
         v = x.view(shape)
         differences, lengths = lengths_of(v)
         centred = v - v.mean(dim=0)
         variance = (centred * centred).sum() + twin_variance
-        scaled = (lengths - lengths.max()) / tau
-        longest = lengths.max() + tau * torch.logsumexp(scaled, dim=0)
+        top = lengths.max()
+        scaled = (lengths - top) / tau
+        longest = top + tau * torch.logsumexp(scaled, dim=0)
         shares = torch.softmax(scaled, dim=0)  # the smoothed max's gradient in the lengths
         gradient = (2.0 * (transpose @ (differences * shares[:, None])) / longest
                     - 2.0 * centred / variance)
