@@ -384,13 +384,15 @@ def _tightened_ratio(embedding, twin_lengths, twin_variance, incidence, transpos
         differences = incidence @ v
         return differences, (differences * differences).sum(dim=1) + twin_lengths
 
-    def ratio(v):
+    def ratio(v, longest):
         centred = v - v.mean(dim=0)
-        return float(lengths_of(v)[1].max()) / (float((centred * centred).sum()) + twin_variance)
+        return longest / (float((centred * centred).sum()) + twin_variance)
 
-    tau = TIGHTEN_SMOOTHING * float(lengths_of(embedding)[1].max())
+    start_longest = float(lengths_of(embedding)[1].max())
+    start_ratio = ratio(embedding, start_longest)
+    tau = TIGHTEN_SMOOTHING * start_longest
     if not tau > 0.0:  # every edge of length 0: nothing to tighten
-        return ratio(embedding)
+        return start_ratio
 
     def smoothed(x):
         v = x.view(shape)
@@ -405,8 +407,8 @@ def _tightened_ratio(embedding, twin_lengths, twin_variance, incidence, transpos
                     - 2.0 * centred / variance)
         return longest.log() - variance.log(), gradient.reshape(x.shape)
 
-    found = minimize(smoothed, embedding.reshape(-1), deadline, TIGHTEN_ITERATIONS)
-    return min(ratio(embedding), ratio(found.view(shape)))
+    found = minimize(smoothed, embedding.reshape(-1), deadline, TIGHTEN_ITERATIONS).view(shape)
+    return min(start_ratio, ratio(found, float(lengths_of(found)[1].max())))
 
 
 def _escape(embedding, pairs, scale, incidence):
