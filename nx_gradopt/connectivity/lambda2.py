@@ -157,7 +157,16 @@ def maximize_algebraic_connectivity(
         if method == "interior_point":
             return _interior_point(problem, max_iter, tol, time_limit, started, runtime)
         if method == "first_order":
-            return _maximize(problem, max_iter, tol, time_limit, started, eigen_method, runtime)
+            local = problem.in_local_order()
+            if local is None:
+                return _maximize(problem, max_iter, tol, time_limit, started, eigen_method,
+                                 runtime)
+            local_problem, order = local
+            result = _maximize(local_problem, max_iter, tol, time_limit, started, eigen_method,
+                               runtime)
+            weights = torch.empty_like(result.x)
+            weights[order] = result.x
+            return dataclasses.replace(result, x=weights)
         primal_evaluations = min(max_iter, PRIMAL_STAGES * STAGE_EVALUATIONS)
         first = _maximize(
             problem, primal_evaluations, tol, time_limit, started, eigen_method, runtime

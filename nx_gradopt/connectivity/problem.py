@@ -14,9 +14,17 @@ import dataclasses
 from dataclasses import dataclass
 from functools import cached_property
 
+import numpy as np
+import scipy.sparse
 import torch
+from scipy.sparse.csgraph import reverse_cuthill_mckee
 
 from ..core.laplacian import LaplacianPattern
+
+
+# Problems from this many nodes are renumbered for locality where that pays (see
+# EdgeBudget.in_local_order): below it an (n, 12) embedding fits in a core's cache anyway.
+LOCAL_ORDER_MIN_NODES = 10_000
 
 
 @dataclass(frozen=True)
@@ -91,6 +99,53 @@ class EdgeBudget:
         adjacency = adjacency.index_put((u, v), w, accumulate=True)
         adjacency = adjacency.index_put((v, u), w, accumulate=True)
         return torch.diag(adjacency.sum(dim=1)) - adjacency
+
+    def in_local_order(self):
+        """This problem with its nodes renumbered by reverse Cuthill–McKee and its edges
+        sorted by their new ends, and the order of its candidate edges (edge k of the new
+        problem is edge ``order[k]`` of this one); None where it has fewer than
+        LOCAL_ORDER_MIN_NODES nodes or the renumbering does not halve the mean distance
+        between an edge's two ends.
+
+        The dual phase's products with the incidence matrix, and the eigen-solvers' with the
+        Laplacian, read the rows of an edge's two nodes: where the numbering scatters
+        neighbours, each read misses the cache. random_geometric_graph(20000, 0.0175)
+        numbers its nodes at random (mean distance 6 651, 160 renumbered): a product of
+        the incidence matrix and its transpose with a 20 000 x 12 embedding took 2.8 ms
+        instead of 7.0 ms (2.5-2.7x over three runs, 2026-12-05), the Luxembourg road
+        network's 2.5-2.7 ms instead of 3.6-4.0 ms (3 148 and 183). A Watts-Strogatz graph
+        numbered along its ring (671 against 2 536) took longer renumbered: 1.5-2.1 ms
+        instead of 1.3-1.6 ms.
+        """
+        if self.n < LOCAL_ORDER_MIN_NODES:
+            return None
+        u, v = self.host_edges
+        pattern = scipy.sparse.coo_array(
+            (np.ones(2 * len(u)), (np.r_[u, v], np.r_[v, u])), shape=(self.n, self.n)
+        ).tocsr()
+        rank = np.empty(self.n, dtype=np.int64)
+        rank[reverse_cuthill_mckee(pattern, symmetric_mode=True)] = np.arange(self.n)
+        low, high = np.minimum(rank[u], rank[v]), np.maximum(rank[u], rank[v])
+        if 2 * (high - low).mean() > np.abs(u - v).mean():
+            return None
+        m, device = self.m, self.u.device
+        order = np.lexsort((high[:m], low[:m]))
+        base = np.lexsort((high[m:], low[m:]))
+
+        def tensor(values, like):
+            return torch.as_tensor(values, device=device, dtype=like.dtype)
+
+        local = dataclasses.replace(
+            self, u=tensor(low[:m][order], self.u), v=tensor(high[:m][order], self.v),
+            capacity=None if self.capacity is None else self.capacity[tensor(order, self.u)],
+        )
+        if self.base_w is not None:
+            local = dataclasses.replace(
+                local, base_u=tensor(low[m:][base], self.base_u),
+                base_v=tensor(high[m:][base], self.base_v),
+                base_w=self.base_w[tensor(base, self.base_u)],
+            )
+        return local, tensor(order, self.u)
 
     def uniform_weights(self, dtype=torch.float64):
         """The feasible point closest to the uniform spread (the start of every method)."""

@@ -1,5 +1,7 @@
 import csv
+import dataclasses
 import pathlib
+import random
 
 import networkx as nx
 import pytest
@@ -10,6 +12,7 @@ from nx_gradopt.connectivity import (
     certified_upper_bound,
     maximize_algebraic_connectivity,
 )
+from nx_gradopt.connectivity import problem as problem_module
 from nx_gradopt.connectivity.certificate import knapsack_value
 
 from ..oracles import grid_optimum_per_budget
@@ -146,3 +149,63 @@ def test_reference_values_small_tier():
         # The interior-point method (last) goes on to a gap of 1e-6, whatever tol.
         assert result.fun >= (1 - 1e-6) * result.upper_bound, name
         assert result.fun >= (1 - 1e-6) * reference, name
+
+
+def shuffled(G, seed):
+    """G with its nodes inserted in a seeded random order (its numbering scattered)."""
+    nodes = list(G)
+    random.Random(seed).shuffle(nodes)
+    H = nx.Graph()
+    H.add_nodes_from(nodes)
+    H.add_edges_from(G.edges())
+    return H
+
+
+def laplacian_spectrum(n, u, v, weights):
+    laplacian = torch.zeros(n, n, dtype=torch.float64)
+    laplacian.index_put_((u, v), -weights, accumulate=True)
+    laplacian.index_put_((v, u), -weights, accumulate=True)
+    laplacian -= torch.diag(laplacian.sum(dim=1))
+    return torch.linalg.eigvalsh(laplacian)
+
+
+def test_the_local_order_renumbers_the_same_problem(monkeypatch):
+    monkeypatch.setattr(problem_module, "LOCAL_ORDER_MIN_NODES", 0)
+    G = shuffled(nx.grid_2d_graph(7, 7), seed=1)
+    half = G.number_of_edges() // 2
+    full = problem_of(G, 3.0, capacity=torch.linspace(0.1, 1.0, G.number_of_edges(),
+                                                      dtype=torch.float64))
+    # The second half of the edges as a base network with weights of their own.
+    problem = dataclasses.replace(
+        full, u=full.u[:half], v=full.v[:half], capacity=full.capacity[:half],
+        base_u=full.u[half:], base_v=full.v[half:],
+        base_w=torch.linspace(1.0, 2.0, full.m - half, dtype=torch.float64),
+    )
+    local, order = problem.in_local_order()
+    assert sorted(order.tolist()) == list(range(half))
+    assert torch.equal(local.capacity, problem.capacity[order])
+    weights = torch.linspace(0.5, 1.5, half, dtype=torch.float64)
+    # Renumbering the nodes conjugates the Laplacian by a permutation: the spectrum stays.
+    for (u, v, w), (lu, lv, lw) in [
+        ((problem.u, problem.v, weights), (local.u, local.v, weights[order])),
+        ((problem.base_u, problem.base_v, problem.base_w),
+         (local.base_u, local.base_v, local.base_w)),
+    ]:
+        assert torch.allclose(laplacian_spectrum(49, u, v, w),
+                              laplacian_spectrum(49, lu, lv, lw), atol=1e-12)
+    span = lambda p: float((p.u - p.v).abs().double().mean())  # noqa: E731
+    assert 2 * span(local) <= span(problem)
+    # Numbered along the grid's rows already: kept as it is.
+    assert problem_of(nx.grid_2d_graph(7, 7)).in_local_order() is None
+
+
+def test_a_renumbered_problem_answers_on_the_callers_edges(monkeypatch):
+    monkeypatch.setattr(problem_module, "LOCAL_ORDER_MIN_NODES", 0)
+    problem = problem_of(shuffled(nx.grid_2d_graph(6, 6), seed=2), 2.0)
+    assert problem.in_local_order() is not None
+    result = maximize_algebraic_connectivity(problem, tol=1e-4, method="first_order")
+    assert result.converged
+    # lambda_2 of the returned weights on the caller's own edges, recomputed densely.
+    assert float(laplacian_spectrum(36, problem.u, problem.v, result.x)[1]) == pytest.approx(
+        result.fun, rel=1e-9)
+    assert result.fun >= (1 - 1e-4) * grid_optimum_per_budget(6, 6) * 2.0

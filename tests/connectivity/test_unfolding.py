@@ -355,7 +355,7 @@ def test_a_few_overlong_edges_no_longer_set_the_bound(minimize):
     # it must find a much tighter bound, never one below the optimum (weak duality).
     problem = problem_of(nx.grid_2d_graph(8, 8), budget=3.0)
     optimum = 3.0 * grid_optimum_per_budget(8, 8)
-    incidence, transpose = unfolding._incidence(problem, torch.float64)
+    incidence = unfolding._Incidence(problem, torch.float64).matrix
     _, _, vectors, _ = start_of(problem)
     embedding = vectors - vectors.mean(dim=0)
     embedding = embedding / float(((incidence @ embedding) ** 2).sum(dim=1).max()) ** 0.5
@@ -365,7 +365,8 @@ def test_a_few_overlong_edges_no_longer_set_the_bound(minimize):
         centred = v - v.mean(dim=0)
         return float(((incidence @ v) ** 2).sum(dim=1).max() / (centred * centred).sum())
 
-    tightened = unfolding._tightened_ratio(embedding, 0.0, 0.0, incidence, transpose,
+    tightened = unfolding._tightened_ratio(embedding, 0.0, 0.0,
+                                           unfolding._Incidence(problem, torch.float64),
                                            getattr(unfolding, minimize), None)
     assert 3.0 * tightened >= optimum * (1 - 1e-9)
     assert tightened <= 0.5 * ratio(embedding)
