@@ -24,6 +24,8 @@ from ..core.laplacian import LaplacianPattern
 
 # Problems from this many nodes are renumbered for locality where that pays (see
 # EdgeBudget.in_local_order): below it an (n, 12) embedding fits in a core's cache anyway.
+# Facebook (4 039 nodes, 88 234 edges) took 1.61 ms a product pair renumbered against 1.58
+# ms as given (medians of ten, 2026-12-05).
 LOCAL_ORDER_MIN_NODES = 10_000
 
 
@@ -107,12 +109,12 @@ class EdgeBudget:
         LOCAL_ORDER_MIN_NODES nodes or the renumbering does not halve the mean distance
         between an edge's two ends.
 
-        The dual phase's products with the incidence matrix, and the eigen-solvers' with the
-        Laplacian, read the rows of an edge's two nodes: where the numbering scatters
-        neighbours, each read misses the cache. random_geometric_graph(20000, 0.0175)
+        The dual phase's products with the incidence matrix read the rows of an edge's two
+        nodes: where the numbering scatters neighbours, each read misses the cache (the
+        Laplacian's products read the same way). random_geometric_graph(20000, 0.0175)
         numbers its nodes at random (mean distance 6 651, 160 renumbered): a product of
-        the incidence matrix and its transpose with a 20 000 x 12 embedding took 2.8 ms
-        instead of 7.0 ms (2.5-2.7x over three runs, 2026-12-05), the Luxembourg road
+        the incidence matrix and its transpose with a 20 000 x 12 embedding took 2.7-4.5 ms
+        instead of 7.0-8.0 ms (1.8-2.7x over four runs, 2026-12-05), the Luxembourg road
         network's 2.5-2.7 ms instead of 3.6-4.0 ms (3 148 and 183). A Watts-Strogatz graph
         numbered along its ring (671 against 2 536) took longer renumbered: 1.5-2.1 ms
         instead of 1.3-1.6 ms.

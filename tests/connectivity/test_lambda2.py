@@ -199,13 +199,15 @@ def test_the_local_order_renumbers_the_same_problem(monkeypatch):
     assert problem_of(nx.grid_2d_graph(7, 7)).in_local_order() is None
 
 
-def test_a_renumbered_problem_answers_on_the_callers_edges(monkeypatch):
+def test_a_renumbered_problem_answers_on_the_callers_edges(monkeypatch, device):
     monkeypatch.setattr(problem_module, "LOCAL_ORDER_MIN_NODES", 0)
-    problem = problem_of(shuffled(nx.grid_2d_graph(6, 6), seed=2), 2.0)
+    cpu = problem_of(shuffled(nx.grid_2d_graph(6, 6), seed=2), 2.0)
+    problem = EdgeBudget(cpu.n, cpu.u.to(device), cpu.v.to(device), 2.0)
     assert problem.in_local_order() is not None
     result = maximize_algebraic_connectivity(problem, tol=1e-4, method="first_order")
     assert result.converged
+    assert result.x.device.type == torch.device(device).type
     # lambda_2 of the returned weights on the caller's own edges, recomputed densely.
-    assert float(laplacian_spectrum(36, problem.u, problem.v, result.x)[1]) == pytest.approx(
+    assert float(laplacian_spectrum(36, cpu.u, cpu.v, result.x.cpu())[1]) == pytest.approx(
         result.fun, rel=1e-9)
     assert result.fun >= (1 - 1e-4) * grid_optimum_per_budget(6, 6) * 2.0
