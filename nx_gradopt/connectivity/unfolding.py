@@ -117,8 +117,8 @@ class _Incidence:
     before the next call), and the weighted sum scales the entries of :math:`D^\top` (2m
     numbers) instead of :math:`\Delta`'s rows (m r). A fresh (m, r) array per evaluation,
     18 MB on random_geometric_graph(20000, 0.0175) at rank 12, had its pages faulted in
-    every time: the augmented Lagrangian took 17.0 ms an evaluation, 7.2 ms without them
-    (medians of eight runs, 2026-12-05).
+    every time: the augmented Lagrangian took 17 ms an evaluation, 7-9 ms without them
+    (medians of eight to ten runs, 2026-12-05).
     """
 
     def __init__(self, problem, dtype):
