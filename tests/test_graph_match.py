@@ -314,7 +314,7 @@ def test_goat_aligns_the_c_elegans_sexes_better_than_the_published_faq():
     # GOAT's paper (Saad-Eldin et al. 2021) and the data README: SciPy's FAQ on these
     # graphs matched 0.657 of the cells (its notebook's first start), and the true map's
     # objective is 476 522, which checks the construction.
-    cells = [line.strip() for line in (CELEGANS / "chem_multi_cells.csv").open() if line.strip()]
+    cells = (CELEGANS / "chem_multi_cells.csv").read_text().split()
     male = celegans_chemical_connectome("male", cells)
     hermaphrodite = celegans_chemical_connectome("hermaphrodite", cells)
     assert objective(male, hermaphrodite, {c: c for c in cells}) == 476_522
