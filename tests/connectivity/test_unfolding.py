@@ -330,6 +330,36 @@ def test_a_dual_phase_that_does_not_lower_the_bound_gives_way_to_the_primal_stag
     assert len(steps_taken) > 100
 
 
+def test_a_dual_phase_just_above_its_entry_bound_keeps_going(monkeypatch):
+    # The US power grid with capacities entered the dual phase with a bound its first two
+    # steps came within 0.3 % of; giving way then left the primal stages at a gap of 1.6e-3
+    # where the dual phase certifies. The same stub as above: its first step's bound is
+    # useless, and the report sent back after it holds the bound the phase started from;
+    # the later steps' bounds are just above that, or far above it.
+    from nx_gradopt.connectivity import lambda2
+
+    G = nx.grid_2d_graph(8, 8)
+    problem = problem_of(G, budget=float(G.number_of_edges()))
+    monkeypatch.setattr(lambda2, "PRIMAL_STAGES", 1)
+    monkeypatch.setattr(lambda2, "STAGE_EVALUATIONS", 8)
+    steps_taken = []
+
+    def stubbed_dual(problem, *args, **kwargs):
+        steps_taken.append(1)
+        report = yield problem.uniform_weights(torch.float64), 1e9
+        entry = report.bound  # the first step did not lower it
+        while True:
+            steps_taken.append(1)
+            yield problem.uniform_weights(torch.float64), factor * entry
+
+    monkeypatch.setattr(lambda2, "unfolding_iterates", stubbed_dual)
+    for share, gives_way in [(2.0, True), (0.5, False)]:
+        steps_taken.clear()
+        factor = 1.0 + share * lambda2.DUAL_TRIAL_MARGIN
+        maximize_algebraic_connectivity(problem, method="first_order", max_iter=60, tol=1e-9)
+        assert (len(steps_taken) == lambda2.DUAL_TRIAL_STEPS) == gives_way, share
+
+
 def test_the_torch_inner_problems_end_at_the_deadline(monkeypatch):
     # torch's L-BFGS, the inner solver for all but small embeddings, has no callback: its
     # closure ends the inner problem once the deadline has passed. With a deadline already
