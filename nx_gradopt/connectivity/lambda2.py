@@ -163,15 +163,13 @@ def maximize_algebraic_connectivity(
         if method == "interior_point":
             return _interior_point(problem, max_iter, tol, time_limit, started, runtime)
         if method == "first_order":
-            local = problem.in_local_order()
-            if local is None:
-                return _maximize(problem, max_iter, tol, time_limit, started, eigen_method,
-                                 runtime)
-            local_problem, order = local
+            local_problem, order = problem.in_local_order() or (problem, None)
             result = _maximize(local_problem, max_iter, tol, time_limit, started, eigen_method,
                                runtime)
+            if order is None:
+                return result
             weights = torch.empty_like(result.x)
-            weights[order] = result.x
+            weights[order] = result.x  # back on the caller's edges
             return dataclasses.replace(result, x=weights)
         primal_evaluations = min(max_iter, PRIMAL_STAGES * STAGE_EVALUATIONS)
         first = _maximize(

@@ -132,7 +132,6 @@ class EdgeBudget:
             return None
         m, device = self.m, self.u.device
         order = np.lexsort((high[:m], low[:m]))
-        base = np.lexsort((high[m:], low[m:]))
 
         def tensor(values, like):
             return torch.as_tensor(values, device=device, dtype=like.dtype)
@@ -142,6 +141,7 @@ class EdgeBudget:
             capacity=None if self.capacity is None else self.capacity[tensor(order, self.u)],
         )
         if self.base_w is not None:
+            base = np.lexsort((high[m:], low[m:]))
             local = dataclasses.replace(
                 local, base_u=tensor(low[m:][base], self.base_u),
                 base_v=tensor(high[m:][base], self.base_v),

@@ -347,9 +347,10 @@ def unfolding_iterates(problem, weights, value, vectors, mixing, *, twins=None, 
         _, lengths, centred, spreads = geometry(x)
         multipliers = (multipliers + penalty.sigma * (lengths - 1.0)).clamp_min(0.0)
         embedding, roots = unpack(x)
-        own_bound = budget * float(lengths.max()) / variance(centred, spreads)
+        longest = float(lengths.max())
+        own_bound = budget * longest / variance(centred, spreads)
         twin_lengths = twins.gains(spreads) if classes else 0.0
-        bound = budget * _tightened_ratio(embedding, twin_lengths, float(spreads.sum()),
+        bound = budget * _tightened_ratio(embedding, longest, twin_lengths, float(spreads.sum()),
                                           incidence, minimize, deadline)
         total = float(multipliers.sum())
         candidate = budget * multipliers / total if total > 0 else weights
@@ -395,11 +396,13 @@ class _Penalty:
             self.sigma = min(self.sigma * RAISE_FACTOR, PENALTY * self.unit)
 
 
-def _tightened_ratio(embedding, twin_lengths, twin_variance, incidence, minimize, deadline):
-    r"""The least ratio :math:`\max_e g_e(V) / \|PV\|_F^2` found from ``embedding`` by
-    TIGHTEN_ITERATIONS steps of ``minimize``: the bound, over the budget, that the step
-    certifies. ``twin_lengths`` and ``twin_variance`` are the twin classes' spreads' shares
-    of the edge lengths and of the variance (0 without), held fixed.
+def _tightened_ratio(embedding, start_longest, twin_lengths, twin_variance, incidence, minimize,
+                     deadline):
+    r"""The least ratio :math:`\max_e g_e(V) / \|PV\|_F^2` found from ``embedding`` (whose
+    longest squared edge the caller has: ``start_longest``) by TIGHTEN_ITERATIONS steps of
+    ``minimize``: the bound, over the budget, that the step certifies. ``twin_lengths`` and
+    ``twin_variance`` are the twin classes' spreads' shares of the edge lengths and of the
+    variance (0 without), held fixed.
 
     Any embedding certifies (weak duality), and an inner problem's minimiser leaves a few
     edges far longer than the rest, which alone set the bound: on facebook, after ten outer
@@ -421,7 +424,6 @@ def _tightened_ratio(embedding, twin_lengths, twin_variance, incidence, minimize
         centred = v - v.mean(dim=0)
         return longest / (float((centred * centred).sum()) + twin_variance)
 
-    start_longest = float(lengths_of(embedding)[1].max())
     start_ratio = ratio(embedding, start_longest)
     tau = TIGHTEN_SMOOTHING * start_longest
     if not tau > 0.0:  # every edge of length 0: nothing to tighten

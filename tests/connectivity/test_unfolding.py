@@ -395,7 +395,8 @@ def test_a_few_overlong_edges_no_longer_set_the_bound(minimize):
         centred = v - v.mean(dim=0)
         return float(((incidence @ v) ** 2).sum(dim=1).max() / (centred * centred).sum())
 
-    tightened = unfolding._tightened_ratio(embedding, 0.0, 0.0,
+    longest = float(((incidence @ embedding) ** 2).sum(dim=1).max())
+    tightened = unfolding._tightened_ratio(embedding, longest, 0.0, 0.0,
                                            unfolding._Incidence(problem, torch.float64),
                                            getattr(unfolding, minimize), None)
     assert 3.0 * tightened >= optimum * (1 - 1e-9)
