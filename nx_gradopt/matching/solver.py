@@ -18,7 +18,7 @@ from .frank_wolfe import METHODS, best_response_walk
 from .grouped import RelaxationRequest, run_alone
 from .local_search import load_compiled, two_opt
 from .problem import PADDINGS, objective, pad, reduce
-from .subtree import level_work, subtree_similarity
+from .subtree import edge_pairs, level_work, subtree_similarity
 
 
 # The Frank–Wolfe methods and pairwise-swap descent alone (SciPy's "2opt").
@@ -53,6 +53,20 @@ WEAK_SHARE = 0.5
 SUBTREE_MIN_DEPTH = 4
 SUBTREE_MAX_DEPTH = 8
 SUBTREE_WORK = 5e9
+# The trees of the sub-tree start do not turn back (Piccioli et al.'s messages, subtree.py)
+# where at least NONBACKTRACKING_MIN_DEPTH of their levels fit in SUBTREE_WORK and their
+# edge-pair scores in NONBACKTRACKING_MAX_PAIRS. Their levels read about d^2 times more
+# scores than the node trees' (d the mean degree), so they are affordable on the sparsest
+# pairs only, which is where the node trees' echo of their own root blurs most. On
+# n = 1000, p = 0.005, rho = 0.8, draw 2 of bench_matching_sparse.py (98.5% identifiable),
+# GOAT from the node trees' start (depth 8, 1.6 s, its linear assignment right for 5.6% of
+# the nodes) matched 8.7%; from the non-backtracking trees' at depths 3, 4, 5, 6, 7 (6-25 s;
+# 2.4, 4.1, 8.1, 22, 53% right) 3.1, 4.9, 98.5, 98.4, 98.4%. On correlated pairs with
+# n = 300 and mean degree 5 (rho = 0.8, draws 1, 2, 6, 11 of the tests' model) the node
+# trees' starts (depth 8, 11-12% right) ended at 21-36% matched, the non-backtracking trees'
+# (89-98% right, 3 s) at 98-100%.
+NONBACKTRACKING_MIN_DEPTH = 6
+NONBACKTRACKING_MAX_PAIRS = 2**26  # 512 MB a level's float64 scores
 # Single-pair guesses: one pair (i, j) taken as a seed, a run of PROBE_ITERATIONS iterations
 # from the barycenter of the other nodes, walked on (or polished); one true pair is enough
 # where the barycenter's start fails. The guesses pair the PROBE_TOP largest-degree nodes of
@@ -490,10 +504,10 @@ def quadratic_assignment_steps(
         threshold = WEAK_SHARE * _frobenius(a_layers[0]) * _frobenius(b_layers[0])
         permutation = None
         if float(np.max(values)) < threshold:
-            depth = _subtree_depth(a_layers[0], b_layers[0])
+            depth, nonbacktracking = _subtree_depth(a_layers[0], b_layers[0])
             if depth >= SUBTREE_MIN_DEPTH:
                 permutation, stopped = _subtree_start(
-                    a_layers[0], b_layers[0], depth, problem, deadline,
+                    a_layers[0], b_layers[0], depth, nonbacktracking, problem, deadline,
                 )
             elif depth:  # levels too costly (dense pairs): guesses instead
                 permutation, stopped = yield from probed(threshold)
@@ -557,19 +571,26 @@ def _candidates(problem, P, visited, converged, *, sign, walk, stopped, deadline
 
 
 def _subtree_depth(a, b):
-    """The sub-tree similarity's depth for graphs ``a`` and ``b``: as many levels as fit in
-    SUBTREE_WORK score reads, at most SUBTREE_MAX_DEPTH (0 where there is nothing to
+    """The sub-tree similarity's depth for graphs ``a`` and ``b``, and whether its trees are
+    non-backtracking: as many levels as fit in SUBTREE_WORK score reads, at most
+    SUBTREE_MAX_DEPTH, non-backtracking where at least NONBACKTRACKING_MIN_DEPTH of theirs
+    fit and their scores fit in NONBACKTRACKING_MAX_PAIRS (depth 0 where there is nothing to
     compare)."""
+    work = level_work(a, b, nonbacktracking=True)
+    if work and edge_pairs(a, b) <= NONBACKTRACKING_MAX_PAIRS:
+        depth = min(SUBTREE_MAX_DEPTH, 1 + int(SUBTREE_WORK // work))
+        if depth >= NONBACKTRACKING_MIN_DEPTH:
+            return depth, True
     work = level_work(a, b)  # zero for graphs of self-loops only
-    return min(SUBTREE_MAX_DEPTH, 1 + int(SUBTREE_WORK // work)) if work else 0
+    return (min(SUBTREE_MAX_DEPTH, 1 + int(SUBTREE_WORK // work)) if work else 0), False
 
 
-def _subtree_start(a, b, depth, problem, deadline):
+def _subtree_start(a, b, depth, nonbacktracking, problem, deadline):
     """The start from the sub-tree similarity of graphs ``a`` and ``b`` (unseeded, equal
     sizes) at ``depth``, as a permutation of the problem's free columns, or None where the
     time limit came first. Also "interrupted" where Ctrl-C stopped it, else None."""
     try:
-        scores = subtree_similarity(a, b, depth, deadline)
+        scores = subtree_similarity(a, b, depth, deadline, nonbacktracking=nonbacktracking)
     except KeyboardInterrupt:
         return None, "interrupted"
     if scores is None:  # the time limit came first: the answer so far stands

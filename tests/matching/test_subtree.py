@@ -116,3 +116,116 @@ def test_a_level_costs_the_product_of_the_edge_ends_and_hubs_too_large_are_unaff
     with pytest.raises(ValueError, match="more than 1048576 pairs"):
         subtree.subtree_similarity(star, star, 2)
     assert subtree.level_work(np.zeros((3, 3)), B) == 0.0
+
+
+def _reference_edge_children(A):
+    """The directed edges of the undirected pattern of ``A``, and for each edge u -> v the
+    edges v -> c with c != u, by brute force."""
+    pattern = _pattern(A)
+    edges = [(u, v) for u, row in enumerate(pattern) for v in row]
+    return edges, [[(v, c) for c in pattern[v] if c != u] for u, v in edges]
+
+
+def test_the_non_backtracking_children_of_an_edge_continue_it_without_turning_back():
+    rng = np.random.default_rng(6)
+    A = np.tril(_random_graph(rng, 16, 0.3), -1) * rng.uniform(0.5, 4.0, (16, 16))
+    A[3, 3] = 2.0  # a self-loop is no edge
+    edges, children = _reference_edge_children(A)
+    indptr, indices = subtree.edge_children(*subtree.neighbours(A))
+    # Edges are numbered by their place in the CSR pattern: by tail, then by head.
+    assert len(indptr) == len(edges) + 1
+    for number, expected in enumerate(children):
+        got = [edges[f] for f in indices[indptr[number]:indptr[number + 1]]]
+        assert got == expected
+
+
+def test_a_non_backtracking_level_is_the_greedy_matching_of_the_edges_that_continue():
+    rng = np.random.default_rng(7)
+    A, B = _random_graph(rng, 12, 0.35), sp.csr_array(_random_graph(rng, 10, 0.4))
+    edges_a, children_a = _reference_edge_children(A)
+    edges_b, children_b = _reference_edge_children(B)
+    previous = rng.standard_normal((len(edges_a), len(edges_b)))
+    index_a = {edge: k for k, edge in enumerate(edges_a)}
+    index_b = {edge: k for k, edge in enumerate(edges_b)}
+    expected = np.zeros_like(previous)
+    for e, left in enumerate(children_a):
+        for f, right in enumerate(children_b):
+            pairs = sorted(
+                ((previous[index_a[x], index_b[y]], x, y) for x in left for y in right
+                 if previous[index_a[x], index_b[y]] > 0),
+                reverse=True,
+            )
+            used_a, used_b = set(), set()
+            for weight, x, y in pairs:
+                if x not in used_a and y not in used_b:
+                    used_a.add(x)
+                    used_b.add(y)
+                    expected[e, f] += weight
+    out = np.empty_like(previous)
+    items_a = subtree.edge_children(*subtree.neighbours(A))
+    items_b = subtree.edge_children(*subtree.neighbours(B))
+    subtree._level(*items_a, *items_b, previous, out)
+    np.testing.assert_allclose(out, expected, rtol=1e-12)
+
+
+def test_non_backtracking_trees_of_depth_two_match_each_nodes_edges_by_their_branches():
+    # Depth 2: an edge u -> v scores min(d_v - 1, d_v' - 1) (the branches below it),
+    # standardised; a node pair then matches its edges greedily by those scores.
+    rng = np.random.default_rng(8)
+    A, B = _random_graph(rng, 9, 0.45), _random_graph(rng, 8, 0.5)
+    edges_a, children_a = _reference_edge_children(A)
+    edges_b, children_b = _reference_edge_children(B)
+    branches = np.minimum.outer([len(c) for c in children_a], [len(c) for c in children_b])
+    branches = branches - branches.mean(axis=1, keepdims=True)
+    branches = branches - branches.mean(axis=0, keepdims=True)
+    branches = branches / branches.std()
+    out = np.empty((9, 8))
+    indptr_a, _ = subtree.neighbours(A)
+    indptr_b, _ = subtree.neighbours(B)
+    subtree._level(indptr_a, np.arange(len(edges_a)), indptr_b, np.arange(len(edges_b)),
+                   branches, out)
+    out -= out.mean(axis=1, keepdims=True)
+    out -= out.mean(axis=0, keepdims=True)
+    np.testing.assert_allclose(
+        subtree.subtree_similarity(A, B, 2, nonbacktracking=True), out / out.std(),
+        atol=1e-12,
+    )
+    # Depth 1 has no edges to walk: the larger common star, as for node trees.
+    np.testing.assert_array_equal(
+        subtree.subtree_similarity(A, B, 1, nonbacktracking=True),
+        subtree.subtree_similarity(A, B, 1),
+    )
+
+
+def test_non_backtracking_scores_follow_a_relabelling_and_rank_a_copys_partners_first():
+    rng = np.random.default_rng(2)
+    A, B = _random_graph(rng, 30, 0.15), _random_graph(rng, 30, 0.15)
+    order = rng.permutation(30)
+    scores = subtree.subtree_similarity(A, B, 4, nonbacktracking=True)
+    np.testing.assert_allclose(
+        subtree.subtree_similarity(A, B[np.ix_(order, order)], 4, nonbacktracking=True),
+        scores[:, order], atol=1e-9,
+    )
+    np.testing.assert_allclose(
+        subtree.subtree_similarity(A[np.ix_(order, order)], B, 4, nonbacktracking=True),
+        scores[order], atol=1e-9,
+    )
+    from scipy.optimize import linear_sum_assignment
+
+    A = _random_graph(rng, 120, 0.05)
+    truth = rng.permutation(120)
+    B = np.empty_like(A)
+    B[np.ix_(truth, truth)] = A
+    similarity = subtree.subtree_similarity(A, B, 6, nonbacktracking=True)
+    _, cols = linear_sum_assignment(similarity, maximize=True)
+    assert np.mean(cols == truth) >= 0.9
+
+
+def test_a_non_backtracking_level_costs_the_products_of_the_walks_of_length_two():
+    rng = np.random.default_rng(5)
+    A, B = _random_graph(rng, 25, 0.2), _random_graph(rng, 25, 0.3)
+    degrees_a, degrees_b = A.sum(axis=1), B.sum(axis=1)
+    assert subtree.level_work(A, B, nonbacktracking=True) == (
+        (degrees_a * (degrees_a - 1)).sum() * (degrees_b * (degrees_b - 1)).sum()
+    )
+    assert subtree.edge_pairs(A, B) == A.sum() * B.sum()
