@@ -24,17 +24,23 @@ def _reference_level(A, B, previous):
     out = np.zeros((len(na), len(nb)))
     for i, left in enumerate(na):
         for j, right in enumerate(nb):
-            pairs = sorted(
-                ((previous[a, b], a, b) for a in left for b in right if previous[a, b] > 0),
-                reverse=True,
-            )
-            used_a, used_b = set(), set()
-            for weight, a, b in pairs:
-                if a not in used_a and b not in used_b:
-                    used_a.add(a)
-                    used_b.add(b)
-                    out[i, j] += weight
+            out[i, j] = _greedy_matching(left, right, lambda a, b: previous[a, b])
     return out
+
+
+def _greedy_matching(left, right, weight):
+    """The greedy maximum-weight matching of ``left`` to ``right``, heaviest pair first, over
+    the pairs of positive ``weight(a, b)``: the sum of the matched weights."""
+    pairs = sorted(
+        ((weight(a, b), a, b) for a in left for b in right if weight(a, b) > 0), reverse=True,
+    )
+    used_a, used_b, total = set(), set(), 0.0
+    for value, a, b in pairs:
+        if a not in used_a and b not in used_b:
+            used_a.add(a)
+            used_b.add(b)
+            total += value
+    return total
 
 
 def _random_graph(rng, n, p):
@@ -150,17 +156,9 @@ def test_a_non_backtracking_level_is_the_greedy_matching_of_the_edges_that_conti
     expected = np.zeros_like(previous)
     for e, left in enumerate(children_a):
         for f, right in enumerate(children_b):
-            pairs = sorted(
-                ((previous[index_a[x], index_b[y]], x, y) for x in left for y in right
-                 if previous[index_a[x], index_b[y]] > 0),
-                reverse=True,
+            expected[e, f] = _greedy_matching(
+                left, right, lambda x, y: previous[index_a[x], index_b[y]],
             )
-            used_a, used_b = set(), set()
-            for weight, x, y in pairs:
-                if x not in used_a and y not in used_b:
-                    used_a.add(x)
-                    used_b.add(y)
-                    expected[e, f] += weight
     out = np.empty_like(previous)
     items_a = subtree.edge_children(*subtree.neighbours(A))
     items_b = subtree.edge_children(*subtree.neighbours(B))
