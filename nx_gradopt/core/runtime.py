@@ -139,6 +139,13 @@ class TimeLimit:
         self.deadline = math.inf if time_limit is None else started + time_limit
         self.last_step = 0.0
 
+    @classmethod
+    def until(cls, deadline):
+        """The limit at ``deadline``, a :func:`time.perf_counter` reading (inf for none)."""
+        limit = cls(None, 0.0)
+        limit.deadline = deadline
+        return limit
+
     def next_step_fits(self):
         """Whether a step as long as the last one would end within the limit."""
         return time.perf_counter() + self.last_step <= self.deadline

@@ -588,13 +588,14 @@ def _subtree_depth(a, b):
 def _subtree_start(a, b, depth, nonbacktracking, problem, deadline):
     """The start from the sub-tree similarity of graphs ``a`` and ``b`` (unseeded, equal
     sizes) at ``depth``, as a permutation of the problem's free columns, or None where the
-    time limit came first. Also "interrupted" where Ctrl-C stopped it, else None."""
+    time limit came first. Also "interrupted" where Ctrl-C stopped it, "time limit" where
+    the time limit did, else None."""
     try:
         scores = subtree_similarity(a, b, depth, deadline, nonbacktracking=nonbacktracking)
     except KeyboardInterrupt:
         return None, "interrupted"
     if scores is None:  # the time limit came first: the answer so far stands
-        return None, None
+        return None, "time limit"
     scores = scores[np.ix_(problem.free_a, problem.free_b)]
     return linear_assignment(torch.from_numpy(scores)[None])[0].numpy(), None
 

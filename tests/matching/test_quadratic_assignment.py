@@ -799,6 +799,17 @@ def test_the_extra_starts_are_tried_only_on_unseeded_maximisations_that_keep_lit
     assert (missed.col_ind == truth).mean() < 0.1 and guessed == [200]
 
 
+def test_a_subtree_start_cut_by_the_time_limit_reports_it(monkeypatch):
+    # The similarity's levels stop at the deadline (None): the answer so far stands, and its
+    # reason names the time limit, not the relaxation's iteration cap.
+    A, B, _ = correlated_pair(200, 0.04, 0.8, np.random.default_rng(1))
+    monkeypatch.setattr(solver_module, "subtree_similarity", lambda *args, **kwargs: None)
+    result = quadratic_assignment(A, B, method="goat", maximize=True, seed=0, time_limit=100)
+    assert result.reason == "time limit 100 s reached" and not result.converged
+    assert len(result.start_objectives) == 1
+    assert result.fun == pytest.approx(recomputed(A, B, result.col_ind))
+
+
 def test_ctrl_c_in_the_subtree_similarity_returns_the_answer_so_far_marked_interrupted(
     monkeypatch,
 ):

@@ -112,6 +112,28 @@ def test_a_passed_deadline_returns_no_scores_and_inputs_are_not_modified():
     np.testing.assert_array_equal(B, copies[1])
 
 
+def test_a_level_that_would_end_past_the_deadline_does_not_start(monkeypatch):
+    # Levels of 0.2 s and a deadline 0.3 s away: the first runs, the second would end at
+    # 0.4 s and does not start (checking only whether the deadline had passed ran it).
+    rng = np.random.default_rng(4)
+    A, B = _random_graph(rng, 20, 0.2), _random_graph(rng, 20, 0.2)
+    subtree.load_compiled()  # a first compilation is no level
+    levels = []
+
+    def slow_level(*arrays):
+        time.sleep(0.2)
+        levels.append(arrays[-1].shape)
+        arrays[-1][:] = 1.0
+
+    monkeypatch.setattr(subtree, "_run_level", slow_level)
+    started = time.perf_counter()
+    assert subtree.subtree_similarity(A, B, 4, deadline=started + 0.3) is None
+    assert len(levels) == 1 and time.perf_counter() - started < 0.3
+    levels.clear()
+    assert subtree.subtree_similarity(A, B, 4, deadline=time.perf_counter() + 5.0) is not None
+    assert len(levels) == 3
+
+
 def test_a_level_costs_the_product_of_the_edge_ends_and_hubs_too_large_are_unaffordable():
     rng = np.random.default_rng(5)
     A, B = _random_graph(rng, 25, 0.2), _random_graph(rng, 25, 0.3)
