@@ -587,9 +587,8 @@ def _subtree_depth(a, b):
 
 def _subtree_start(a, b, depth, nonbacktracking, problem, deadline):
     """The start from the sub-tree similarity of graphs ``a`` and ``b`` (unseeded, equal
-    sizes) at ``depth``, as a permutation of the problem's free columns, or None where the
-    time limit came first. Also "interrupted" where Ctrl-C stopped it, "time limit" where
-    the time limit did, else None."""
+    sizes) at ``depth``, as a permutation of the problem's free columns (None where it was
+    stopped), and what stopped it: "interrupted" (Ctrl-C), "time limit", or None."""
     try:
         scores = subtree_similarity(a, b, depth, deadline, nonbacktracking=nonbacktracking)
     except KeyboardInterrupt:
