@@ -30,7 +30,8 @@ capacities), warm started from the best point, which returns a bound and a feasi
 weighting at every step; where those stages would outlast the time limit, once
 ``PRIMAL_SHARE`` of it has passed, and where a stage has not risen above its first point
 within ``STUCK_EVALUATIONS`` evaluations. A dual phase whose first ``DUAL_TRIAL_STEPS`` steps do
-not lower the bound gives the rest of the run back to the primal stages.
+not lower the bound gives the rest of the run back to the primal stages; so does one that has
+settled (``DUAL_SETTLED_STEPS``), and they go on from the best point.
 """
 
 import dataclasses
@@ -90,6 +91,21 @@ DUAL_TRIAL_STEPS = 2
 # primal stages it gave way to ended at a gap of 1.6e-3, where it had certified before the
 # trial (7.8e-4 in 22.9 s, 2026-12-04). Luxembourg's were 400 and 33 times its entry bound.
 DUAL_TRIAL_MARGIN = 0.01
+# A dual phase whose last DUAL_SETTLED_STEPS steps lowered the bound by less than
+# DUAL_SETTLED_SHARE and raised the best lambda_2 by at most DUAL_SETTLED_RISE of the gap
+# left has done what it can: its bound has settled and its multipliers no longer serve the
+# weights. The primal stages take over from the best point. The Internet AS graph (budget
+# m, bench_lambda2.py --real, 2026-12-06, one run each): before, 2.8e-2 at 60 s and 2.4e-2
+# at 120 s; the dual settles after 43 s (bound 0.5338, best 0.5182), and then 2.9e-3 at 60 s
+# and 2.3e-3 at 120 s. Requiring the best unchanged instead, it handed over at 66 s (small
+# rises kept it going): 2.8e-2 and 1.6e-3. With 3 steps (and the best unchanged) it also
+# fired on arenas_email and C. elegans neural, whose rank escapes were still raising the
+# best (certified in 22 and 7.6 s, not 9 and 4.6 s); with 6 it fires on no other real
+# network at 30 s (plain or capacity 2), nor on facebook at 120 s or the 20 000-node graphs
+# at 60 s.
+DUAL_SETTLED_STEPS = 6
+DUAL_SETTLED_SHARE = 2e-3
+DUAL_SETTLED_RISE = 0.1
 GOLDEN = (math.sqrt(5.0) - 1.0) / 2.0
 # method="auto": problems this small go to the interior-point method at once (karate to
 # Les Miserables certify to 1e-7 in 0.02-0.16 s, where the first-order method took 0.5-2 s
@@ -362,12 +378,15 @@ def _maximize(problem, max_iter, tol, time_limit, started, eigen_method, runtime
     def unfold():
         """The dual phase: augmented Lagrangian steps on the unfolding, from the best point.
         Returns (for good) if its first DUAL_TRIAL_STEPS steps did not lower the bound and
-        the last of them is not within DUAL_TRIAL_MARGIN of it."""
+        the last of them is not within DUAL_TRIAL_MARGIN of it: None, the primal stages go
+        on where they were. Or once it has settled (DUAL_SETTLED_STEPS): the weights the
+        primal stages go on from, the best point, with mu set for the gap left."""
         pairs = state["pairs"]
         mixing = best_mixing()
         steps = unfolding_iterates(problem, state["weights"], state["best"], pairs.vectors, mixing,
                                    twins=twins, deadline=limit.deadline)
         entry_bound = state["bound"]
+        after_steps = []  # (certified bound, best lambda_2) after each step
         weights, bound = next(steps)
         for step in itertools.count(1):
             weights = weights.to(dtype)
@@ -392,7 +411,18 @@ def _maximize(problem, max_iter, tol, time_limit, started, eigen_method, runtime
                     and bound > (1.0 + DUAL_TRIAL_MARGIN) * entry_bound):
                 state["dual"] = False
                 steps.close()
-                return
+                return None
+            after_steps.append((state["bound"], state["best"]))
+            if len(after_steps) > DUAL_SETTLED_STEPS:
+                then, now = after_steps[-1 - DUAL_SETTLED_STEPS], after_steps[-1]
+                if (now[0] > (1.0 - DUAL_SETTLED_SHARE) * then[0]
+                        and now[1] - then[1] <= DUAL_SETTLED_RISE * (now[0] - now[1])):
+                    state["dual"] = False
+                    steps.close()
+                    # The stage-end rule lowers mu at most fourfold from a stage that went
+                    # on from the last; this one starts afresh, where the dual left the gap.
+                    state["mu"] = 0.25 * max(gap(), tol) * state["best"]
+                    return state["weights"]
             # The weights' eigenpairs show the dual where its embedding lacks a dimension.
             weights, bound = steps.send(StepReport(pairs, state["best"], state["bound"]))
 
@@ -438,7 +468,9 @@ def _maximize(problem, max_iter, tol, time_limit, started, eigen_method, runtime
     try:
         for stage in itertools.count():
             if state["dual"] and stage == PRIMAL_STAGES and state["best"] > 0:
-                unfold()  # returns only if the dual phase did not pay
+                settled_at = unfold()  # returns only if the dual did not pay or has settled
+                if settled_at is not None:
+                    w = settled_at
             scale = 1.0 / max(state["best"], 1e-300) if state["best"] > 0 else 1.0
             state["stage_start"], state["stage_rose"] = None, False
             try:
@@ -447,7 +479,10 @@ def _maximize(problem, max_iter, tol, time_limit, started, eigen_method, runtime
                     scale=scale,
                 )
             except _DualNow:
-                unfold()
+                settled_at = unfold()
+                if settled_at is not None:  # a fresh stage from there
+                    w = settled_at
+                    continue
             pairs = state["pairs"]
             mixing = best_mixing()
             if not unfoldable:

@@ -275,6 +275,7 @@ def test_cut_dual_weights_are_searched_against_the_best_point(monkeypatch):
 
     monkeypatch.setattr(lambda2, "unfolding_iterates", stubbed_dual)
     monkeypatch.setattr(lambda2, "STAGE_EVALUATIONS", 1)
+    monkeypatch.setattr(lambda2, "DUAL_SETTLED_STEPS", 10**9)  # the stub's bound settles at once
 
     def solve(segment_evaluations):
         monkeypatch.setattr(lambda2, "SEGMENT_EVALUATIONS", segment_evaluations)
@@ -325,6 +326,7 @@ def test_a_dual_phase_that_does_not_lower_the_bound_gives_way_to_the_primal_stag
     assert given_way.fun >= (1 - 1e-3) * optimum
     assert given_way.fun == pytest.approx(numpy_lambda2(problem, given_way.x), rel=1e-8)
     assert optimum <= given_way.upper_bound <= optimum / (1 - 1e-3)
+    monkeypatch.setattr(lambda2, "DUAL_SETTLED_STEPS", 10**9)  # its bound settles at once
     stuck = solve(10**9)
     assert not stuck.converged and stuck.nit >= 300
     assert len(steps_taken) > 100
@@ -358,6 +360,50 @@ def test_a_dual_phase_just_above_its_entry_bound_keeps_going(monkeypatch):
         factor = 1.0 + share * lambda2.DUAL_TRIAL_MARGIN
         maximize_algebraic_connectivity(problem, method="first_order", max_iter=60, tol=1e-9)
         assert (len(steps_taken) == lambda2.DUAL_TRIAL_STEPS) == gives_way, share
+
+
+def test_a_settled_dual_phase_hands_over_to_the_primal_stages_from_the_best_point(monkeypatch):
+    # On the Internet AS graph the dual's bound settles within 0.2 % while its multipliers'
+    # lambda_2 stays 3 % below it: the primal stages, from the best point, close that. Here
+    # the short primal phase's bound holds the gap, which the stages close too. The stub: a first step with a useless bound, then steps just below the bound the phase
+    # started from (so the trial rule keeps it going), all with the uniform weights, which
+    # never raise the best; the grid's optimum is analytic.
+    from nx_gradopt.connectivity import lambda2
+
+    G = nx.grid_2d_graph(8, 8)
+    budget = float(G.number_of_edges())
+    problem = problem_of(G, budget=budget)
+    optimum = grid_optimum_per_budget(8, 8) * budget
+    monkeypatch.setattr(lambda2, "PRIMAL_STAGES", 1)
+    monkeypatch.setattr(lambda2, "STAGE_EVALUATIONS", 8)
+    steps_taken = []
+
+    def stubbed_dual(problem, *args, **kwargs):
+        steps_taken.append(1)
+        report = yield problem.uniform_weights(torch.float64), 1e9
+        entry = report.bound
+        while True:
+            steps_taken.append(1)
+            yield problem.uniform_weights(torch.float64), (1.0 - 1e-4) * entry
+
+    monkeypatch.setattr(lambda2, "unfolding_iterates", stubbed_dual)
+
+    def solve(settled_steps):
+        steps_taken.clear()
+        monkeypatch.setattr(lambda2, "DUAL_SETTLED_STEPS", settled_steps)
+        return maximize_algebraic_connectivity(problem, method="first_order", max_iter=300,
+                                               tol=1e-3)
+
+    handed_over = solve(lambda2.DUAL_SETTLED_STEPS)
+    assert len(steps_taken) == lambda2.DUAL_SETTLED_STEPS + 1
+    assert handed_over.converged
+    assert handed_over.fun >= (1 - 1e-3) * optimum
+    assert handed_over.fun == pytest.approx(numpy_lambda2(problem, handed_over.x), rel=1e-8)
+    assert optimum <= handed_over.upper_bound <= optimum / (1 - 1e-3)
+    stuck = solve(10**9)
+    assert not stuck.converged and stuck.nit >= 300
+    assert stuck.upper_bound > 1.05 * optimum  # the short primal phase's bound
+    assert len(steps_taken) > 100
 
 
 def test_the_torch_inner_problems_end_at_the_deadline(monkeypatch):
