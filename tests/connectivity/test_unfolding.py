@@ -332,19 +332,10 @@ def test_a_dual_phase_that_does_not_lower_the_bound_gives_way_to_the_primal_stag
     assert len(steps_taken) > 100
 
 
-def test_a_dual_phase_just_above_its_entry_bound_keeps_going(monkeypatch):
-    # The US power grid with capacities entered the dual phase with a bound its first two
-    # steps came within 0.3 % of; giving way then left the primal stages at a gap of 1.6e-3
-    # where the dual phase certifies. The same stub as above: its first step's bound is
-    # useless, and the report sent back after it holds the bound the phase started from;
-    # the later steps' bounds are just above that, or far above it.
-    from nx_gradopt.connectivity import lambda2
-
-    G = nx.grid_2d_graph(8, 8)
-    problem = problem_of(G, budget=float(G.number_of_edges()))
-    monkeypatch.setattr(lambda2, "PRIMAL_STAGES", 1)
-    monkeypatch.setattr(lambda2, "STAGE_EVALUATIONS", 8)
-    steps_taken = []
+def entry_relative_dual(steps_taken, factor):
+    """A stub of the dual phase: a first step with a useless bound, then steps at ``factor``
+    times the bound the phase started from (the report sent back after the first holds it),
+    all with the uniform weights; each step appends to ``steps_taken``."""
 
     def stubbed_dual(problem, *args, **kwargs):
         steps_taken.append(1)
@@ -354,10 +345,25 @@ def test_a_dual_phase_just_above_its_entry_bound_keeps_going(monkeypatch):
             steps_taken.append(1)
             yield problem.uniform_weights(torch.float64), factor * entry
 
-    monkeypatch.setattr(lambda2, "unfolding_iterates", stubbed_dual)
+    return stubbed_dual
+
+
+def test_a_dual_phase_just_above_its_entry_bound_keeps_going(monkeypatch):
+    # The US power grid with capacities entered the dual phase with a bound its first two
+    # steps came within 0.3 % of; giving way then left the primal stages at a gap of 1.6e-3
+    # where the dual phase certifies. The stub's later steps' bounds are just above the bound
+    # the phase started from, or far above it.
+    from nx_gradopt.connectivity import lambda2
+
+    G = nx.grid_2d_graph(8, 8)
+    problem = problem_of(G, budget=float(G.number_of_edges()))
+    monkeypatch.setattr(lambda2, "PRIMAL_STAGES", 1)
+    monkeypatch.setattr(lambda2, "STAGE_EVALUATIONS", 8)
+    steps_taken = []
     for share, gives_way in [(2.0, True), (0.5, False)]:
         steps_taken.clear()
         factor = 1.0 + share * lambda2.DUAL_TRIAL_MARGIN
+        monkeypatch.setattr(lambda2, "unfolding_iterates", entry_relative_dual(steps_taken, factor))
         maximize_algebraic_connectivity(problem, method="first_order", max_iter=60, tol=1e-9)
         assert (len(steps_taken) == lambda2.DUAL_TRIAL_STEPS) == gives_way, share
 
@@ -365,9 +371,9 @@ def test_a_dual_phase_just_above_its_entry_bound_keeps_going(monkeypatch):
 def test_a_settled_dual_phase_hands_over_to_the_primal_stages_from_the_best_point(monkeypatch):
     # On the Internet AS graph the dual's bound settles within 0.2 % while its multipliers'
     # lambda_2 stays 3 % below it: the primal stages, from the best point, close that. Here
-    # the short primal phase's bound holds the gap, which the stages close too. The stub: a first step with a useless bound, then steps just below the bound the phase
-    # started from (so the trial rule keeps it going), all with the uniform weights, which
-    # never raise the best; the grid's optimum is analytic.
+    # the short primal phase's bound holds the gap, which the stages close too. The stub's
+    # steps lie just below the bound the phase started from (so the trial rule keeps it
+    # going), and their uniform weights never raise the best; the grid's optimum is analytic.
     from nx_gradopt.connectivity import lambda2
 
     G = nx.grid_2d_graph(8, 8)
@@ -377,16 +383,7 @@ def test_a_settled_dual_phase_hands_over_to_the_primal_stages_from_the_best_poin
     monkeypatch.setattr(lambda2, "PRIMAL_STAGES", 1)
     monkeypatch.setattr(lambda2, "STAGE_EVALUATIONS", 8)
     steps_taken = []
-
-    def stubbed_dual(problem, *args, **kwargs):
-        steps_taken.append(1)
-        report = yield problem.uniform_weights(torch.float64), 1e9
-        entry = report.bound
-        while True:
-            steps_taken.append(1)
-            yield problem.uniform_weights(torch.float64), (1.0 - 1e-4) * entry
-
-    monkeypatch.setattr(lambda2, "unfolding_iterates", stubbed_dual)
+    monkeypatch.setattr(lambda2, "unfolding_iterates", entry_relative_dual(steps_taken, 1 - 1e-4))
 
     def solve(settled_steps):
         steps_taken.clear()
