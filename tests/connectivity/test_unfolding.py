@@ -292,6 +292,25 @@ def test_cut_dual_weights_are_searched_against_the_best_point(monkeypatch):
     assert float(searched.x.sum()) == pytest.approx(problem.budget, rel=1e-12)
 
 
+def solve_with(monkeypatch, problem, **constants):
+    """The first-order method (300 evaluations, tol 1e-3) with ``lambda2``'s module
+    ``constants`` set as given."""
+    from nx_gradopt.connectivity import lambda2
+
+    for name, value in constants.items():
+        monkeypatch.setattr(lambda2, name, value)
+    return maximize_algebraic_connectivity(problem, method="first_order", max_iter=300, tol=1e-3)
+
+
+def assert_certified(result, problem, optimum, tol):
+    """``result`` certified the known ``optimum`` to ``tol``, with weights whose lambda_2 it
+    reports."""
+    assert result.converged
+    assert result.fun >= (1 - tol) * optimum
+    assert result.fun == pytest.approx(numpy_lambda2(problem, result.x), rel=1e-8)
+    assert optimum <= result.upper_bound <= optimum / (1 - tol)
+
+
 def test_a_dual_phase_that_does_not_lower_the_bound_gives_way_to_the_primal_stages(monkeypatch):
     # On the 114 599-node Luxembourg road network the dual's steps (~27 s each) never lowered
     # the bound the primal stages had reached, and the primal stages alone did better. Here the
@@ -316,16 +335,11 @@ def test_a_dual_phase_that_does_not_lower_the_bound_gives_way_to_the_primal_stag
 
     def solve(trial_steps):
         steps_taken.clear()
-        monkeypatch.setattr(lambda2, "DUAL_TRIAL_STEPS", trial_steps)
-        return maximize_algebraic_connectivity(problem, method="first_order", max_iter=300,
-                                               tol=1e-3)
+        return solve_with(monkeypatch, problem, DUAL_TRIAL_STEPS=trial_steps)
 
     given_way = solve(lambda2.DUAL_TRIAL_STEPS)
     assert len(steps_taken) == lambda2.DUAL_TRIAL_STEPS
-    assert given_way.converged
-    assert given_way.fun >= (1 - 1e-3) * optimum
-    assert given_way.fun == pytest.approx(numpy_lambda2(problem, given_way.x), rel=1e-8)
-    assert optimum <= given_way.upper_bound <= optimum / (1 - 1e-3)
+    assert_certified(given_way, problem, optimum, 1e-3)
     monkeypatch.setattr(lambda2, "DUAL_SETTLED_STEPS", 10**9)  # its bound settles at once
     stuck = solve(10**9)
     assert not stuck.converged and stuck.nit >= 300
@@ -387,16 +401,11 @@ def test_a_settled_dual_phase_hands_over_to_the_primal_stages_from_the_best_poin
 
     def solve(settled_steps):
         steps_taken.clear()
-        monkeypatch.setattr(lambda2, "DUAL_SETTLED_STEPS", settled_steps)
-        return maximize_algebraic_connectivity(problem, method="first_order", max_iter=300,
-                                               tol=1e-3)
+        return solve_with(monkeypatch, problem, DUAL_SETTLED_STEPS=settled_steps)
 
     handed_over = solve(lambda2.DUAL_SETTLED_STEPS)
     assert len(steps_taken) == lambda2.DUAL_SETTLED_STEPS + 1
-    assert handed_over.converged
-    assert handed_over.fun >= (1 - 1e-3) * optimum
-    assert handed_over.fun == pytest.approx(numpy_lambda2(problem, handed_over.x), rel=1e-8)
-    assert optimum <= handed_over.upper_bound <= optimum / (1 - 1e-3)
+    assert_certified(handed_over, problem, optimum, 1e-3)
     stuck = solve(10**9)
     assert not stuck.converged and stuck.nit >= 300
     assert stuck.upper_bound > 1.05 * optimum  # the short primal phase's bound
