@@ -414,9 +414,10 @@ def _maximize(problem, max_iter, tol, time_limit, started, eigen_method, runtime
                 return None
             after_steps.append((state["bound"], state["best"]))
             if len(after_steps) > DUAL_SETTLED_STEPS:
-                then, now = after_steps[-1 - DUAL_SETTLED_STEPS], after_steps[-1]
-                if (now[0] > (1.0 - DUAL_SETTLED_SHARE) * then[0]
-                        and now[1] - then[1] <= DUAL_SETTLED_RISE * (now[0] - now[1])):
+                (bound_then, best_then), (bound_now, best_now) = (
+                    after_steps[-1 - DUAL_SETTLED_STEPS], after_steps[-1])
+                if (bound_now > (1.0 - DUAL_SETTLED_SHARE) * bound_then
+                        and best_now - best_then <= DUAL_SETTLED_RISE * (bound_now - best_now)):
                     state["dual"] = False
                     steps.close()
                     # The stage-end rule lowers mu at most fourfold from a stage that went
