@@ -96,8 +96,8 @@ DUAL_TRIAL_MARGIN = 0.01
 # left has done what it can: its bound has settled and its multipliers no longer serve the
 # weights. The primal stages take over from the best point. The Internet AS graph (budget
 # m, bench_lambda2.py --real, 2026-12-06, one run each): before, 2.8e-2 at 60 s and 2.4e-2
-# at 120 s; the dual settles after 43 s (bound 0.5338, best 0.5182), and then 2.9e-3 at 60 s
-# and 2.3e-3 at 120 s. Requiring the best unchanged instead, it handed over at 66 s (small
+# at 120 s; the dual settles after 43 s (bound 0.5338, best 0.5182), and then 2.9e-3 and
+# 5.1e-3 at 60 s (two runs) and 2.3e-3 at 120 s. Requiring the best unchanged instead, it handed over at 66 s (small
 # rises kept it going): 2.8e-2 and 1.6e-3. With 3 steps (and the best unchanged) it also
 # fired on arenas_email and C. elegans neural, whose rank escapes were still raising the
 # best (certified in 22 and 7.6 s, not 9 and 4.6 s); with 6 it fires on no other real
