@@ -97,12 +97,12 @@ DUAL_TRIAL_MARGIN = 0.01
 # weights. The primal stages take over from the best point. The Internet AS graph (budget
 # m, bench_lambda2.py --real, 2026-12-06, one run each): before, 2.8e-2 at 60 s and 2.4e-2
 # at 120 s; the dual settles after 43 s (bound 0.5338, best 0.5182), and then 2.9e-3 and
-# 5.1e-3 at 60 s (two runs) and 2.3e-3 at 120 s. Requiring the best unchanged instead, it handed over at 66 s (small
-# rises kept it going): 2.8e-2 and 1.6e-3. With 3 steps (and the best unchanged) it also
-# fired on arenas_email and C. elegans neural, whose rank escapes were still raising the
-# best (certified in 22 and 7.6 s, not 9 and 4.6 s); with 6 it fires on no other real
-# network at 30 s (plain or capacity 2), nor on facebook at 120 s or the 20 000-node graphs
-# at 60 s.
+# 5.1e-3 at 60 s (two runs) and 2.3e-3 at 120 s. Requiring the best unchanged instead, it
+# handed over at 66 s (small rises kept it going): 2.8e-2 and 1.6e-3. With 3 steps (and the
+# best unchanged) it also fired on arenas_email and C. elegans neural, whose rank escapes
+# were still raising the best (certified in 22 and 7.6 s, not 9 and 4.6 s); with 6 it fires
+# on no other real network at 30 s (plain or capacity 2), nor on facebook at 120 s or the
+# 20 000-node graphs at 60 s.
 DUAL_SETTLED_STEPS = 6
 DUAL_SETTLED_SHARE = 2e-3
 DUAL_SETTLED_RISE = 0.1
