@@ -84,7 +84,7 @@ STUCK_EVALUATIONS = 10
 # step lowered it (power 0.0255 -> 0.0146, bio_dmela 441 -> 19.7 at budget m); on the
 # 114 599-node Luxembourg road network, 300 s: ten steps of ~27 s never did (gap 0.77),
 # where the primal stages alone reached 0.64. (With the preconditioned inner problems of
-# .unfolding its second step lowers it, 3.0e-5 -> 1.3e-5 at budget m: gap 2.8e-2.)
+# .unfolding its second step lowers it, 3.0e-5 -> 1.3e-5 at budget m: gap 1.3e-2.)
 DUAL_TRIAL_STEPS = 2
 # ... unless its last step's bound is within this share of the one it started from. The US
 # power grid with capacity 2 (twice the mean weight, 30 s) entered the dual phase at 1.4 s
