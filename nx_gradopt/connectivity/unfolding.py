@@ -472,16 +472,11 @@ def unfolding_iterates(problem, weights, value, vectors, mixing, *, twins=None, 
     # The bound's search keeps it: a smoothed maximum over a few edges is no unfolding, and
     # the preconditioner was measured on the inner problems only.
     tighten = minimize
-    preconditioner = None
     if minimize is _minimize_with_torch and x.device.type == "cpu":
-        preconditioner = _GraphPreconditioner.of(problem)
+        minimize = _raced(minimize, _GraphPreconditioner.of(problem))
     previous_bound = float("inf")
     while True:
-        if preconditioner is not None:  # the first step: a race (_faster_minimizer)
-            minimize, x = _faster_minimizer(preconditioner, lagrangian, x, deadline)
-            preconditioner = None
-        else:
-            x = minimize(lagrangian, x, deadline)
+        x = minimize(lagrangian, x, deadline)
         _, lengths, centred, spreads = geometry(x)
         multipliers = (multipliers + penalty.sigma * (lengths - 1.0)).clamp_min(0.0)
         embedding, roots = unpack(x)
@@ -506,6 +501,25 @@ def unfolding_iterates(problem, weights, value, vectors, mixing, *, twins=None, 
             embedding = _escape(embedding, report.pairs, total / budget, incidence)
             x = torch.cat([embedding.reshape(-1), roots])
         previous_bound = own_bound
+
+
+def _raced(plain_minimizer, preconditioner):
+    """An inner minimizer that races ``plain_minimizer`` against the preconditioned loop on
+    its first problem (:func:`_faster_minimizer`) and is the winner from then on; the plain
+    one where there is no preconditioner (None)."""
+    if preconditioner is None:
+        return plain_minimizer
+    winner = None
+
+    def minimize(function, x, deadline=None):
+        nonlocal winner
+        if winner is None:
+            winner, x = _faster_minimizer(preconditioner, function, x, deadline,
+                                          plain_minimizer)
+            return x
+        return winner(function, x, deadline)
+
+    return minimize
 
 
 def _faster_minimizer(preconditioner, lagrangian, x, deadline, plain_minimizer=None):
@@ -724,13 +738,10 @@ def _capacitated_unfolding_iterates(problem, weights, value, vectors, mixing, de
     # with it (three runs) and ended at 3.8e-3 and 5.4e-3 without.
     x = torch.cat([embedding.reshape(-1), torch.tensor([threshold], dtype=dtype, device=device)])
     minimize = functools.partial(_minimize_with_scipy, iterations=CAPPED_INNER_ITERATIONS)
-    preconditioner = _GraphPreconditioner.of(problem) if device.type == "cpu" else None
+    if device.type == "cpu":
+        minimize = _raced(minimize, _GraphPreconditioner.of(problem))
     while True:
-        if preconditioner is not None:  # the first step: a race (_faster_minimizer)
-            minimize, x = _faster_minimizer(preconditioner, lagrangian, x, deadline, minimize)
-            preconditioner = None
-        else:
-            x = minimize(lagrangian, x, deadline)
+        x = minimize(lagrangian, x, deadline)
         u, t = unpack(x)
         _, multipliers, total = multipliers_at(u, t)
         bound, _ = certified_upper_bound(u, problem, start=u.new_ones(rank), refine=False)

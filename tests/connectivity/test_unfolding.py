@@ -580,7 +580,7 @@ def _steps_to_certify(monkeypatch, problem, optimum, minimizer, max_steps):
     monkeypatch.setattr(unfolding, "CPU_INNER_MIN_ENTRIES", 0)
     raced = []
 
-    def forced(preconditioner, lagrangian, x, deadline):
+    def forced(preconditioner, lagrangian, x, deadline, plain_minimizer):
         raced.append(preconditioner)
         if minimizer == "torch":
             return unfolding._minimize_with_torch, unfolding._minimize_with_torch(lagrangian, x)
