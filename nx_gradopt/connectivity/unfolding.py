@@ -55,13 +55,13 @@ from .certificate import certified_upper_bound, knapsack_value
 # geometric graph: 30 and 100 left a gap of 1-2% after 15 and 10 outer steps, 1 000 reached
 # 6e-4 after 4. It is the most sigma is ever raised to (see _Penalty) ...
 PENALTY = 1000.0
-# ... and it falls, by CUT_FACTOR down to PENALTY_MIN, after an outer step whose weights left
-# the graph cut and after which the best lambda_2 rose by at most STALL_SHARE of the gap; it
-# rises, by RAISE_FACTOR, after a step whose weights kept the graph connected and after
-# which it rose no more. The floor, on the US power grid (30 s, budget m, one run each): 100
-# gave 2.4e-3, 50 gave 6.0e-4 (twice), 30 gave 5.8e-4 but facebook 0.35 against 0.16-0.18
-# (its bound closes slowly at low sigma); 50 gave it 0.20. The other real networks never
-# reach the floor.
+# ... and it falls, by CUT_FACTOR down to PENALTY_MIN, after an outer step whose weights
+# left the graph cut and which (with the search towards them) raised the best lambda_2 by at
+# most STALL_SHARE of the gap; it rises, by RAISE_FACTOR, after a step whose weights kept
+# the graph connected and after which it rose no more. The floor, on the US power grid (30 s,
+# budget m, one run each): 100 gave 2.4e-3, 50 gave 6.0e-4 (twice), 30 gave 5.8e-4 but
+# facebook 0.35 against 0.16-0.18 (its bound closes slowly at low sigma); 50 gave it 0.20.
+# The other real networks never reach the floor.
 PENALTY_MIN = 50.0
 CUT_FACTOR = 10.0
 RAISE_FACTOR = 2.0
@@ -372,12 +372,20 @@ def _minimize_preconditioned(preconditioner, function, embedding, deadline=None,
 @dataclass(frozen=True)
 class StepReport:
     """What the caller measured after a dual step: the smallest nontrivial eigenpairs of the
-    step's weighting (None where its support leaves the graph cut), and the best lambda_2
-    and certified bound it holds since (searches after the step included)."""
+    step's weighting (None where its support leaves the graph cut), the best lambda_2 and
+    certified bound it holds since (searches after the step included), and how much the
+    step's weighting, or the search towards it, raised the best lambda_2 (``rise``: the
+    penalty's signal; a search towards other weights does not count)."""
 
     pairs: EigenPairs | None
     best: float
     bound: float
+    rise: float
+
+    @property
+    def stalled(self):
+        """Whether the step raised the best lambda_2 by at most STALL_SHARE of the gap."""
+        return self.rise <= STALL_SHARE * (self.bound - self.best)
 
 
 def unfolding_iterates(problem, weights, value, vectors, mixing, *, twins=None, deadline=None):
@@ -451,7 +459,7 @@ def unfolding_iterates(problem, weights, value, vectors, mixing, *, twins=None, 
     x = torch.cat([embedding.reshape(-1), roots])
     _, lengths, centred, _ = geometry(x)
     x = torch.cat([centred.reshape(-1), roots]) / lengths.max().sqrt()
-    penalty = _Penalty(float(multipliers.mean()), value)
+    penalty = _Penalty(float(multipliers.mean()))
     start_rank = k
 
     def lagrangian(x):
@@ -560,13 +568,12 @@ class _Penalty:
     rises back once connected weights no longer raise the best lambda_2.
     """
 
-    def __init__(self, mean, best):
-        self.unit, self.best = mean, best  # sigma's unit: the multipliers' scale at the start
+    def __init__(self, mean):
+        self.unit = mean  # sigma's unit: the multipliers' scale at the start
         self.sigma = PENALTY * mean
 
     def update(self, report):
-        stalled = report.best - self.best <= STALL_SHARE * (report.bound - report.best)
-        self.best = report.best
+        stalled = report.stalled
         if stalled and report.pairs is None:  # cut
             self.sigma = max(self.sigma / CUT_FACTOR, PENALTY_MIN * self.unit)
         elif stalled:

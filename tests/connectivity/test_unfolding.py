@@ -79,12 +79,14 @@ def test_eigenpairs_sent_back_lift_the_embedding_rank(feedback):
         for _ in range(40 if feedback else 15):
             assert bound >= optimum * (1 - 1e-9)  # weak duality, whatever the iterate
             pairs = smallest_eigenpairs(problem.laplacian(weights), 4, null_vector=null)
+            previous = best
             best, least_bound = max(best, numpy_lambda2(problem, weights)), min(least_bound, bound)
             assert best <= optimum * (1 + 1e-9)
             closed = least_bound <= optimum * (1 + 1e-4) and best >= optimum * (1 - 1e-4)
             if closed:
                 break
-            weights, bound = steps.send(StepReport(pairs, best, least_bound) if feedback else None)
+            report = StepReport(pairs, best, least_bound, best - previous)
+            weights, bound = steps.send(report if feedback else None)
     if feedback:
         assert closed
     else:  # the stall this pins
@@ -117,8 +119,8 @@ def test_the_escapes_stop_at_twice_the_starting_rank_or_the_floor(monkeypatch, f
     with single_threaded_blas():
         for _ in range(15):
             pairs = smallest_eigenpairs(problem.laplacian(weights), 4, null_vector=null)
-            best = max(best, numpy_lambda2(problem, weights))
-            weights, bound = steps.send(StepReport(pairs, best, bound))
+            previous, best = best, max(best, numpy_lambda2(problem, weights))
+            weights, bound = steps.send(StepReport(pairs, best, bound, best - previous))
     assert escaped, "no escape was tried"
     assert escaped[0][1] > 2  # the first one lifted the rank
     assert all(before < cap for before, _ in escaped)
@@ -128,28 +130,29 @@ def test_the_escapes_stop_at_twice_the_starting_rank_or_the_floor(monkeypatch, f
 def test_the_penalty_falls_where_cut_multipliers_stop_paying_and_rises_where_usable_ones_stall():
     # The rule of unfolding._Penalty, step by step against its statement: sigma starts at
     # PENALTY times the multipliers' mean; a step whose weights leave the graph cut (no
-    # eigenpairs) and after which the best lambda_2 rose by at most STALL_SHARE of the gap
-    # divides it by CUT_FACTOR, down to PENALTY_MIN; a connected step that stalled likewise
-    # multiplies it by RAISE_FACTOR, up to PENALTY; any step that gained leaves it.
+    # eigenpairs) and whose weights, or the search towards them, raised the best lambda_2 by
+    # at most STALL_SHARE of the gap (the report's rise) divides it by CUT_FACTOR, down to
+    # PENALTY_MIN; a connected step that stalled likewise multiplies it by RAISE_FACTOR, up
+    # to PENALTY; any step that gained leaves it.
     mean, unit = 0.5, unfolding.STALL_SHARE
-    penalty = unfolding._Penalty(mean, best=1.0)
+    penalty = unfolding._Penalty(mean)
     pairs = object()  # any eigenpairs: only whether they came back counts
     top, floor = unfolding.PENALTY * mean, unfolding.PENALTY_MIN * mean
     assert penalty.sigma == top
     steps = [
-        # (pairs, best, bound, sigma after)
-        (None, 1.0 + 0.5 * unit, 2.0, top / unfolding.CUT_FACTOR),  # cut, gained < share of 1
-        (None, 1.5, 2.0, top / unfolding.CUT_FACTOR),  # cut, but the search paid
-        (None, 1.5, 2.0, max(top / unfolding.CUT_FACTOR**2, floor)),  # cut, no gain
-        (None, 1.5, 2.0, floor),  # at the floor
-        (pairs, 1.8, 2.0, floor),  # connected and gaining: kept
-        (pairs, 1.8 + 0.1 * unit, 2.0, floor * unfolding.RAISE_FACTOR),  # connected, stalled
+        # (pairs, best, its rise in the step, sigma after); the bound 2.0 throughout
+        (None, 1.0 + 0.5 * unit, 0.5 * unit, top / unfolding.CUT_FACTOR),  # cut, < share of 1
+        (None, 1.5, 0.5 - 0.5 * unit, top / unfolding.CUT_FACTOR),  # cut, but the search paid
+        (None, 1.5, 0.0, max(top / unfolding.CUT_FACTOR**2, floor)),  # cut, no gain
+        (None, 1.5, 0.0, floor),  # at the floor
+        (pairs, 1.8, 0.3, floor),  # connected and gaining: kept
+        (pairs, 1.8 + 0.1 * unit, 0.1 * unit, floor * unfolding.RAISE_FACTOR),  # stalled
     ]
-    for step_pairs, best, bound, expected in steps:
-        penalty.update(StepReport(step_pairs, best, bound))
+    for step_pairs, best, rise, expected in steps:
+        penalty.update(StepReport(step_pairs, best, 2.0, rise))
         assert penalty.sigma == pytest.approx(expected, rel=1e-12)
     for _ in range(20):  # stalls with usable multipliers raise it back to the top, no further
-        penalty.update(StepReport(pairs, 1.8 + 0.1 * unit, 2.0))
+        penalty.update(StepReport(pairs, 1.8 + 0.1 * unit, 2.0, 0.0))
     assert penalty.sigma == pytest.approx(top, rel=1e-12)
 
 
@@ -264,20 +267,17 @@ def test_capacitated_unfolding_on_a_gpu_matches_the_cpu():
         assert torch.allclose(gpu_weights.cpu(), cpu_weights, rtol=1e-7, atol=1e-9)
 
 
-def test_cut_dual_weights_are_searched_against_the_best_point(monkeypatch):
-    # The multipliers' weights often leave the graph cut (lambda_2 = 0: on the US power grid
-    # every dual step did). The segment from the best point towards them still climbs: here
-    # the dual phase is stubbed to yield the interior-point optimum with one bridge zeroed,
-    # after a primal phase cut short (two stages of one evaluation).
+def with_the_dual_stubbed(monkeypatch, problem, zeroed):
+    """The interior-point optimum, its weights with the ``zeroed`` edges at zero (rescaled
+    to the budget), and a solver whose dual phase yields those weights and the optimum's
+    bound at every step, after a primal phase cut short (two stages of one evaluation):
+    ``solve(**constants)`` runs 30 evaluations of the first-order method with ``lambda2``'s
+    module ``constants`` set as given."""
     from nx_gradopt.connectivity import lambda2
 
-    G = nx.barbell_graph(6, 3)  # two K6 joined by a 3-node path: four bridges
-    problem = problem_of(G, budget=float(G.number_of_edges()))
     optimum = maximize_algebraic_connectivity(problem, method="interior_point", tol=1e-9)
-    bridge = next(i for i, (u, v) in enumerate(zip(problem.u.tolist(), problem.v.tolist()))
-                  if frozenset((u, v)) in {frozenset(e) for e in nx.bridges(G)})
     cut = optimum.x.clone()
-    cut[bridge] = 0.0
+    cut[zeroed] = 0.0
     cut *= problem.budget / float(cut.sum())
 
     def stubbed_dual(*args, **kwargs):
@@ -287,20 +287,104 @@ def test_cut_dual_weights_are_searched_against_the_best_point(monkeypatch):
     monkeypatch.setattr(lambda2, "unfolding_iterates", stubbed_dual)
     monkeypatch.setattr(lambda2, "STAGE_EVALUATIONS", 1)
     monkeypatch.setattr(lambda2, "DUAL_SETTLED_STEPS", 10**9)  # the stub's bound settles at once
+    defaults = {"SEGMENT_EVALUATIONS": lambda2.SEGMENT_EVALUATIONS,
+                "RECONNECT_MIN_SHARE": lambda2.RECONNECT_MIN_SHARE}
 
-    def solve(segment_evaluations):
-        monkeypatch.setattr(lambda2, "SEGMENT_EVALUATIONS", segment_evaluations)
+    def solve(**constants):
+        for name, value in {**defaults, **constants}.items():
+            monkeypatch.setattr(lambda2, name, value)
         return maximize_algebraic_connectivity(problem, method="first_order", max_iter=30,
                                                tol=1e-12)
 
-    searched = solve(lambda2.SEGMENT_EVALUATIONS)
-    without = solve(0)
+    return optimum, cut, solve
+
+
+def test_cut_dual_weights_are_searched_against_the_best_point(monkeypatch):
+    # The multipliers' weights often leave the graph cut (lambda_2 = 0: on the US power grid
+    # every dual step did). The segment from the best point towards them still climbs: here
+    # the dual phase is stubbed to yield the interior-point optimum with one bridge zeroed,
+    # after a primal phase cut short (two stages of one evaluation).
+    G = nx.barbell_graph(6, 3)  # two K6 joined by a 3-node path: four bridges
+    problem = problem_of(G, budget=float(G.number_of_edges()))
+    bridge = next(i for i, (u, v) in enumerate(zip(problem.u.tolist(), problem.v.tolist()))
+                  if frozenset((u, v)) in {frozenset(e) for e in nx.bridges(G)})
+    optimum, cut, solve = with_the_dual_stubbed(monkeypatch, problem, [bridge])
+
+    searched = solve()
+    without = solve(SEGMENT_EVALUATIONS=0)
     assert numpy_lambda2(problem, cut) < 1e-12
     assert searched.fun == pytest.approx(numpy_lambda2(problem, searched.x), rel=1e-8)
     assert without.fun < 0.95 * optimum.fun  # the short primal phase alone
     assert searched.fun > without.fun + 0.02 * optimum.fun
     assert searched.fun <= optimum.upper_bound * (1 + 1e-9)
     assert float(searched.x.sum()) == pytest.approx(problem.budget, rel=1e-12)
+
+
+def grid_with_isolated_nodes(side, nodes):
+    """The side x side grid's problem (budget m), the index of each of its edges (by grid
+    coordinates) and the indices of the edges at ``nodes``."""
+    G = nx.grid_2d_graph(side, side)
+    index = {node: i for i, node in enumerate(G)}
+    problem = problem_of(nx.relabel_nodes(G, index), budget=float(G.number_of_edges()))
+    edges = {frozenset((u, v)): i for i, (u, v) in enumerate(zip(problem.u.tolist(),
+                                                                  problem.v.tolist()))}
+    edge_index = {(a, b): edges[frozenset((index[a], index[b]))] for a, b in G.edges()}
+    at_nodes = [i for (a, b), i in edge_index.items() if a in nodes or b in nodes]
+    return problem, edge_index, at_nodes
+
+
+def test_reconnected_weights_join_the_components_within_the_budget():
+    from nx_gradopt.connectivity import lambda2
+
+    problem, edge_index, at_nodes = grid_with_isolated_nodes(8, [(2, 2), (5, 5), (0, 3)])
+    generator = torch.Generator().manual_seed(0)
+    weights = torch.rand(problem.m, generator=generator, dtype=torch.float64) + 0.5
+    weights[at_nodes] = 0.0
+    inner_zero = edge_index[((4, 4), (4, 5))]  # a zero within the large component
+    weights[inner_zero] = 0.0
+    weights *= problem.budget / weights.sum()
+    best = torch.rand(problem.m, generator=generator, dtype=torch.float64) + 0.1
+    best *= problem.budget / best.sum()
+
+    joined = lambda2._reconnected(problem, weights, best)
+    support = nx.Graph()
+    support.add_nodes_from(range(problem.n))
+    support.add_edges_from((u, v) for u, v, w in zip(problem.u.tolist(), problem.v.tolist(),
+                                                     joined.tolist()) if w > 0)
+    assert nx.is_connected(support)
+    assert float(joined.sum()) == pytest.approx(problem.budget, rel=1e-12)
+    # One scale for all: the step's weights on their support, the best point's at the cut,
+    # and the zero within a component left.
+    positive = weights > 0
+    scale = float(joined[positive][0] / weights[positive][0])
+    assert torch.allclose(joined[positive], scale * weights[positive], rtol=1e-12)
+    assert torch.allclose(joined[at_nodes], scale * best[at_nodes], rtol=1e-12)
+    assert float(joined[inner_zero]) == 0.0
+
+    # Most of the graph in pieces: the reconnected weights would be mostly the best point's.
+    scattered = torch.zeros_like(weights)
+    scattered[:3] = problem.budget / 3
+    assert lambda2._reconnected(problem, scattered, best) is None
+
+
+def test_cut_dual_weights_are_searched_reconnected_where_their_own_search_stalls(monkeypatch):
+    # On the Luxembourg road network every dual step's weights leave the graph cut, mostly
+    # where the inner problem left nodes with no multiplier on any edge, and the search
+    # towards them stalls (lambda_2 8.25e-6 after ten steps where the bound was 9.56e-6);
+    # towards the weights reconnected by the best point's, it climbs (8.83e-6). Here the
+    # dual phase is stubbed to yield a grid's optimum with four nodes' edges zeroed, after a
+    # primal phase cut short (two stages of one evaluation).
+    problem, _, at_nodes = grid_with_isolated_nodes(8, [(2, 2), (2, 5), (5, 2), (5, 5)])
+    optimum, cut, solve = with_the_dual_stubbed(monkeypatch, problem, at_nodes)
+
+    reconnected = solve()
+    own_only = solve(RECONNECT_MIN_SHARE=2.0)  # no component holds twice the nodes: never
+    assert numpy_lambda2(problem, cut) < 1e-12
+    # (The square grid's lambda_2 is double: the eigen-solver's value is less exact.)
+    assert reconnected.fun == pytest.approx(numpy_lambda2(problem, reconnected.x), rel=1e-6)
+    assert reconnected.fun > own_only.fun + 0.01 * optimum.fun
+    assert reconnected.fun <= optimum.upper_bound * (1 + 1e-9)
+    assert float(reconnected.x.sum()) == pytest.approx(problem.budget, rel=1e-12)
 
 
 def solve_with(monkeypatch, problem, **constants):
@@ -596,13 +680,13 @@ def _steps_to_certify(monkeypatch, problem, optimum, minimizer, max_steps):
     with single_threaded_blas():
         for step in range(1, max_steps + 1):
             assert bound >= optimum * (1 - 1e-9)  # weak duality, whatever the iterate
-            best = max(best, numpy_lambda2(problem, weights))
+            previous, best = best, max(best, numpy_lambda2(problem, weights))
             least_bound = min(least_bound, bound)
             assert best <= optimum * (1 + 1e-9)
             if least_bound <= optimum * (1 + 1e-3) and best >= optimum * (1 - 1e-3):
                 break
             pairs = smallest_eigenpairs(problem.laplacian(weights), 4, null_vector=null)
-            weights, bound = steps.send(StepReport(pairs, best, least_bound))
+            weights, bound = steps.send(StepReport(pairs, best, least_bound, best - previous))
         else:
             step = None
     assert len(raced) == 1 and raced[0] is not None  # one race, with the preconditioner
