@@ -556,7 +556,8 @@ def _reconnected(problem, weights, best):
     """``weights``, whose support leaves the graph cut, with the ``best`` point's weights back
     on the edges between their support's components, rescaled to the budget: connected,
     since the best point is (an edge of its support that crossed a component boundary is
-    one of those). Within the capacities, since both are and the rescaling shrinks.
+    one of those). Within the capacities, since both are and the rescaling shrinks. None
+    where the support's largest component holds less than RECONNECT_MIN_SHARE of the nodes.
 
     A dual step's zero multipliers are mostly its inner problem's inexactness, not the
     optimum's zeros: on the Luxembourg road network after ten steps 13 275 of the 119 666
