@@ -565,16 +565,23 @@ def _reconnected(problem, weights, best):
     towards the step's weights then peaked at lambda_2 8.25e-6 (alpha 0.5; budget m), and
     towards these at 8.83e-6 (alpha 0.9, the bound 9.56e-6).
     """
-    u, v = problem.host_edges
-    m = weights.shape[0]
-    positive = (weights > 0).cpu().numpy()
-    support = np.concatenate([positive, np.ones(len(u) - m, dtype=bool)])
-    _, labels = connected_components(problem.n, u[support], v[support])
+    _, labels = _support_components(problem, weights > 0)
     if np.bincount(labels).max() < RECONNECT_MIN_SHARE * problem.n:
         return None
+    u, v = problem.host_edges
+    m = weights.shape[0]
     between = torch.as_tensor(labels[u[:m]] != labels[v[:m]], device=weights.device)
     repaired = torch.where(between, best, weights)
     return repaired * (problem.budget / repaired.sum())
+
+
+def _support_components(problem, positive):
+    """The number of components of the graph of the candidate edges marked ``positive`` (an
+    (m,) mask, on any device) and the base network's edges, and each node's component."""
+    u, v = problem.host_edges
+    positive = positive.cpu().numpy()
+    support = np.concatenate([positive, np.ones(len(u) - len(positive), dtype=bool)])
+    return connected_components(problem.n, u[support], v[support])
 
 
 def _cut_of_support(problem, weights):
@@ -587,10 +594,7 @@ def _cut_of_support(problem, weights):
     positive = weights > 0
     if bool(positive.all()):
         return None
-    u, v = problem.host_edges
-    positive = positive.cpu().numpy()
-    support = np.concatenate([positive, np.ones(len(u) - len(positive), dtype=bool)])
-    count, labels = connected_components(problem.n, u[support], v[support])
+    count, labels = _support_components(problem, positive)
     if count == 1:
         return None
     indicator = torch.as_tensor(labels == labels[0], dtype=weights.dtype, device=weights.device)
