@@ -42,7 +42,7 @@ import time
 import numpy as np
 import torch
 
-from ..core.eigensolvers import DENSE_MAX_NODES, smallest_eigenpairs
+from ..core.eigensolvers import DENSE_MAX_NODES, factorisation_fills_in, smallest_eigenpairs
 from ..core.laplacian import edge_laplacian_quadratic
 from ..core.progress import Progress
 from ..core.results import INTERRUPTED, OptimizationResult
@@ -115,6 +115,22 @@ DUAL_SETTLED_STEPS = 6
 DUAL_SETTLED_SHARE = 2e-3
 DUAL_SETTLED_RISE = 0.1
 GOLDEN = (math.sqrt(5.0) - 1.0) / 2.0
+# The optimiser asks for up to dozens of warm-started eigenpairs, which one shift-invert
+# factorisation serves on most graphs. Where it fills in (homogeneous small worlds) plain
+# Lanczos may be cheaper, but it slows more than shift-invert as the optimised weights pack
+# the small eigenvalues together: the first solves (uniform weights) race, and Lanczos wins
+# only when LANCZOS_SLOWDOWN times its time still beats shift-invert's. Measured (budget m,
+# time_limit 60, 2 cores, 2026-12-06), the first solves (Lanczos, shift-invert) and the gap
+# with shift-invert alone and Lanczos alone: connected Watts-Strogatz (5000, 6, 0.1) 0.12 s,
+# 0.28 s; 1.1e-2 and 2.0e-2 (Lanczos took 1 s a solve later, shift-invert 0.4 s); (20 000,
+# 6, 0.1) 0.6 s, 5 s; 0.45 and 0.20; random 4-regular (10 000) 0.13 s, 3.6 s; 0.13 and
+# 2.8e-2; G(5000, 0.002) 0.03 s, 1.6 s; 0.33 and 2.0e-2. Shift-invert did better at a ratio
+# of 2.3, Lanczos at 8 and above: 4 lies between. Racing at every evaluation by the last
+# times went wrong: on the 4-regular graph shift-invert, 3.6 s at first, took 19.6 s when
+# Lanczos's 4.4 s passed it. LOBPCG, which the spectral functions take on some of these
+# graphs, was worse than both: 5.2e-2 and 9.9e-2 on the 5000-node Watts-Strogatz and the
+# 4-regular graph.
+LANCZOS_SLOWDOWN = 4.0
 # method="auto": problems this small go to the interior-point method at once (karate to
 # Les Miserables certify to 1e-7 in 0.02-0.16 s, where the first-order method took 0.5-2 s
 # for 1e-3); up to the larger sizes, the first-order method's primal stages run first (they
@@ -187,14 +203,15 @@ def maximize_algebraic_connectivity(
         if method == "interior_point":
             return _interior_point(problem, max_iter, tol, time_limit, started, runtime)
         if method == "first_order":
-            local_problem, order = problem.in_local_order() or (problem, None)
+            local_problem, order, rank = problem.in_local_order() or (problem, None, None)
             result = _maximize(local_problem, max_iter, tol, time_limit, started, eigen_method,
                                runtime)
             if order is None:
                 return result
             weights = torch.empty_like(result.x)
-            weights[order] = result.x  # back on the caller's edges
-            return dataclasses.replace(result, x=weights)
+            weights[order] = result.x  # back on the caller's edges and nodes
+            vectors = None if result.vectors is None else result.vectors[rank]
+            return dataclasses.replace(result, x=weights, vectors=vectors)
         primal_evaluations = min(max_iter, PRIMAL_STAGES * STAGE_EVALUATIONS)
         first = _maximize(
             problem, primal_evaluations, tol, time_limit, started, eigen_method, runtime
@@ -209,6 +226,26 @@ def maximize_algebraic_connectivity(
             problem, max_iter - first.nit, tol, time_limit, started, runtime, target=tol
         )
         return _better_of(first, second, tol)
+
+
+class _EigenRace:
+    """The first-order method's eigen-solver where a sparse factorisation fills in (see
+    .eigensolvers.factorisation_fills_in): plain Lanczos and shift-invert solve one
+    evaluation each, and the faster then serves every evaluation, Lanczos's time counted
+    LANCZOS_SLOWDOWN times (see there)."""
+
+    def __init__(self):
+        self.seconds = {}
+
+    def next(self):
+        for method in ("lanczos", "shift_invert"):
+            if method not in self.seconds:
+                return method
+        lanczos, shift_invert = self.seconds["lanczos"], self.seconds["shift_invert"]
+        return "lanczos" if LANCZOS_SLOWDOWN * lanczos < shift_invert else "shift_invert"
+
+    def record(self, method, seconds):
+        self.seconds.setdefault(method, seconds)
 
 
 def _interior_point(problem, max_iter, tol, time_limit, started, runtime, target=None):
@@ -227,19 +264,19 @@ def _better_of(first, second, tol):
     return OptimizationResult(
         x=best.x, fun=best.fun, nit=first.nit + second.nit, converged=gap <= tol,
         reason=second.reason, upper_bound=bound, time=first.time + second.time,
-        history=first.history + second.history,
+        history=first.history + second.history, vectors=best.vectors,
     )
 
 
 def _maximize(problem, max_iter, tol, time_limit, started, eigen_method, runtime):
     start_time = time.perf_counter()
     n, device, dtype = problem.n, problem.u.device, runtime.dtype
-    if eigen_method == "auto" and device.type == "cpu" and n > DENSE_MAX_NODES:
-        # Not the spectral functions' choice of LOBPCG on homogeneous small-world graphs: the
-        # optimiser asks for up to dozens of warm-started eigenpairs, which one shift-invert
-        # factorisation serves, where LOBPCG's block grows with them. Measured in 60 s on a
-        # connected Watts-Strogatz graph (5000, 6, 0.1): 82 evaluations against 30.
+    # On the CPU above the dense size, shift-invert, or where its factorisation fills in the
+    # winner of a race (_EigenRace), set up at the first evaluation from the matrix it solves.
+    may_race = eigen_method == "auto" and device.type == "cpu" and n > DENSE_MAX_NODES
+    if may_race:
         eigen_method = "shift_invert"
+    race = None
     null = torch.full((n,), n**-0.5, device=device, dtype=dtype)
     limit = TimeLimit(time_limit, started)
     unfoldable = problem.base_w is None  # the unfolding has no form with a base network
@@ -313,12 +350,19 @@ def _maximize(problem, max_iter, tol, time_limit, started, eigen_method, runtime
 
     def measure(weights):
         """lambda_2 and its eigenvectors at ``weights``, the best point kept."""
-        laplacian = problem.laplacian if twins is None else twins.laplacian
+        nonlocal may_race, race
         with limit.step():
+            laplacian = (problem.laplacian if twins is None else twins.laplacian)(weights)
+            if may_race:
+                may_race = False
+                race = _EigenRace() if factorisation_fills_in(laplacian) else None
+            method = eigen_method if race is None else race.next()
             pairs = smallest_eigenpairs(
-                laplacian(weights), state["k"], null_vector=null, method=eigen_method,
-                x0=state["warm"], seed=runtime.generator,
+                laplacian, state["k"], null_vector=null, method=method, x0=state["warm"],
+                seed=runtime.generator,
             )
+        if race is not None:
+            race.record(method, limit.last_step)
         state["count"] += 1
         state["warm"] = pairs.vectors
         values = pairs.values
@@ -544,6 +588,7 @@ def _maximize(problem, max_iter, tol, time_limit, started, eigen_method, runtime
         upper_bound=state["bound"],
         time=time.perf_counter() - start_time,
         history=tuple(state["history"]),
+        vectors=None if state["pairs"] is None else state["pairs"].vectors,
     )
 
 

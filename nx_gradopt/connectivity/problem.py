@@ -104,8 +104,9 @@ class EdgeBudget:
 
     def in_local_order(self):
         """This problem with its nodes renumbered by reverse Cuthill–McKee and its edges
-        sorted by their new ends, and the order of its candidate edges (edge k of the new
-        problem is edge ``order[k]`` of this one); None where it has fewer than
+        sorted by their new ends, the order of its candidate edges (edge k of the new
+        problem is edge ``order[k]`` of this one) and the nodes' new numbers (node i is
+        ``rank[i]`` there), both (on the problem's device); None where it has fewer than
         LOCAL_ORDER_MIN_NODES nodes or the renumbering does not halve the mean distance
         between an edge's two ends.
 
@@ -147,7 +148,7 @@ class EdgeBudget:
                 base_v=tensor(high[m:][base], self.base_v),
                 base_w=self.base_w[tensor(base, self.base_u)],
             )
-        return local, tensor(order, self.u)
+        return local, tensor(order, self.u), tensor(rank, self.u)
 
     def uniform_weights(self, dtype=torch.float64):
         """The feasible point closest to the uniform spread (the start of every method)."""

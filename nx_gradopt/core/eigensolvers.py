@@ -227,10 +227,13 @@ def choose_method(matrix, *, one_value=False):
 
 
 def factorisation_fills_in(matrix):
-    """Whether a sparse factorisation of this SciPy matrix (a Laplacian, an adjacency: any
-    with the graph's pattern) fills in: the graph is small-world and homogeneous or without
-    a periphery (see SMALL_WORLD_DEPTH and CORELESS_PERIPHERY). The degrees, then one
-    breadth-first search (as an unweighted Dijkstra, which is compiled), O(m log n)."""
+    """Whether a sparse factorisation of this SciPy or torch matrix (a Laplacian, an
+    adjacency: any with the graph's pattern) fills in: the graph is small-world and
+    homogeneous or without a periphery (see SMALL_WORLD_DEPTH and CORELESS_PERIPHERY). The
+    degrees, then one breadth-first search (as an unweighted Dijkstra, which is compiled),
+    O(m log n)."""
+    if isinstance(matrix, torch.Tensor):
+        matrix = _to_scipy(matrix)
     return _fill_in_kind(matrix) is not None
 
 

@@ -51,6 +51,10 @@ class OptimizationResult:
         A certified upper bound on the optimum of a maximisation, when the method has one.
     time : float
         Wall-clock seconds.
+    vectors : torch.Tensor or None
+        Where the method computed them at ``x``, eigenvectors that start a check of ``fun``
+        (λ₂'s first-order method: the few smallest of the Laplacian, orthogonal to the
+        constant vector, one row per node).
     """
 
     x: torch.Tensor
@@ -61,6 +65,7 @@ class OptimizationResult:
     upper_bound: float | None = None
     time: float = 0.0
     history: tuple = field(default=(), repr=False)
+    vectors: torch.Tensor | None = field(default=None, repr=False)
 
     def __getitem__(self, key):
         """``result["fun"]`` as well as ``result.fun``, as SciPy's ``OptimizeResult`` allows."""
