@@ -226,6 +226,20 @@ def test_a_renumbered_problem_answers_on_the_callers_edges(monkeypatch, device):
     assert result.fun >= (1 - 1e-4) * grid_optimum_per_budget(6, 6) * 2.0
 
 
+def record_eigen_solvers(monkeypatch, slowed=None):
+    """The methods of the optimiser's eigen-solves, in order; ``slowed`` takes 0.5 s more."""
+    solve, used = lambda2_module.smallest_eigenpairs, []
+
+    def recorded(matrix, k, *, method, **options):
+        used.append(method)
+        if method == slowed:
+            time.sleep(0.5)
+        return solve(matrix, k, method=method, **options)
+
+    monkeypatch.setattr(lambda2_module, "smallest_eigenpairs", recorded)
+    return used
+
+
 @pytest.mark.parametrize(("slowed", "winner"), [("shift_invert", "lanczos"),
                                                 ("lanczos", "shift_invert")])
 def test_where_the_factorisation_fills_in_the_faster_eigen_solver_serves(
@@ -252,20 +266,6 @@ def test_where_the_factorisation_is_cheap_shift_invert_serves_alone(monkeypatch)
     used = record_eigen_solvers(monkeypatch)
     maximize_algebraic_connectivity(problem_of(G, 1.0), max_iter=5, method="first_order")
     assert len(used) > 1 and set(used) == {"shift_invert"}
-
-
-def record_eigen_solvers(monkeypatch, slowed=None):
-    """The methods of the optimiser's eigen-solves, in order; ``slowed`` takes 0.5 s more."""
-    solve, used = lambda2_module.smallest_eigenpairs, []
-
-    def recorded(matrix, k, *, method, **options):
-        used.append(method)
-        if method == slowed:
-            time.sleep(0.5)
-        return solve(matrix, k, method=method, **options)
-
-    monkeypatch.setattr(lambda2_module, "smallest_eigenpairs", recorded)
-    return used
 
 
 def test_an_eigen_solver_asked_for_serves_every_evaluation(monkeypatch):
