@@ -271,12 +271,6 @@ def _better_of(first, second, tol):
 def _maximize(problem, max_iter, tol, time_limit, started, eigen_method, runtime):
     start_time = time.perf_counter()
     n, device, dtype = problem.n, problem.u.device, runtime.dtype
-    # On the CPU above the dense size, shift-invert, or where its factorisation fills in the
-    # winner of a race (_EigenRace), set up at the first evaluation from the matrix it solves.
-    may_race = eigen_method == "auto" and device.type == "cpu" and n > DENSE_MAX_NODES
-    if may_race:
-        eigen_method = "shift_invert"
-    race = None
     null = torch.full((n,), n**-0.5, device=device, dtype=dtype)
     limit = TimeLimit(time_limit, started)
     unfoldable = problem.base_w is None  # the unfolding has no form with a base network
@@ -288,6 +282,14 @@ def _maximize(problem, max_iter, tol, time_limit, started, eigen_method, runtime
     room = n - 1 if twins is None else n - 1 - int((twins.sizes - 1).sum())
     if room < 1:  # one class holds every node (a complete graph): nothing left to solve for
         twins, room = None, n - 1
+    laplacian_of = problem.laplacian if twins is None else twins.laplacian
+    # On the CPU above the dense size, shift-invert, or where its factorisation fills in the
+    # winner of a race (_EigenRace); the matrix's pattern decides, whatever the weights.
+    race = None
+    if eigen_method == "auto" and device.type == "cpu" and n > DENSE_MAX_NODES:
+        eigen_method = "shift_invert"
+        if factorisation_fills_in(laplacian_of(problem.uniform_weights(dtype))):
+            race = _EigenRace()
     state = {
         # Whether the dual phase may still start: not after one that did not pay (unfold()).
         "dual": unfoldable,
@@ -350,16 +352,11 @@ def _maximize(problem, max_iter, tol, time_limit, started, eigen_method, runtime
 
     def measure(weights):
         """lambda_2 and its eigenvectors at ``weights``, the best point kept."""
-        nonlocal may_race, race
+        method = eigen_method if race is None else race.next()
         with limit.step():
-            laplacian = (problem.laplacian if twins is None else twins.laplacian)(weights)
-            if may_race:
-                may_race = False
-                race = _EigenRace() if factorisation_fills_in(laplacian) else None
-            method = eigen_method if race is None else race.next()
             pairs = smallest_eigenpairs(
-                laplacian, state["k"], null_vector=null, method=method, x0=state["warm"],
-                seed=runtime.generator,
+                laplacian_of(weights), state["k"], null_vector=null, method=method,
+                x0=state["warm"], seed=runtime.generator,
             )
         if race is not None:
             race.record(method, limit.last_step)
