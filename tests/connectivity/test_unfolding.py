@@ -654,17 +654,26 @@ def test_preconditioned_lbfgs_solves_the_preconditioners_quadratic_in_a_few_iter
 @pytest.mark.parametrize("preconditioned_lower", [True, False])
 def test_the_race_keeps_the_minimizer_that_got_further_in_torchs_time(monkeypatch,
                                                                      preconditioned_lower):
-    # Stubbed minimizers: torch's takes 0.05 s; the preconditioned one must be given no
-    # more than that (nor past the outer deadline), and the lower Lagrangian wins.
+    # Stubbed minimizers: torch's race, RACE_ITERATIONS iterations, takes 0.05 s; the
+    # preconditioned one must be given no more than that (nor past the outer deadline); the
+    # lower Lagrangian wins and solves the problem on from its own point, to the outer deadline.
     low, high = torch.tensor([1.0]), torch.tensor([2.0])
-    given = []
+    calls = []  # (minimizer, start, deadline, seconds left to it, iterations)
+
+    def record(name, x, deadline, iterations):
+        left = None if deadline is None else deadline - time.perf_counter()
+        calls.append((name, x, deadline, left, iterations))
+        return len(calls) > 2  # the winner's whole problem, after the race
 
     def torch_stub(function, x, deadline=None, iterations=None):
+        if record("torch", x, deadline, iterations):
+            return x + 10
         time.sleep(0.05)
         return high if preconditioned_lower else low
 
     def preconditioned_stub(preconditioner, function, x, deadline=None):
-        given.append(deadline - time.perf_counter())
+        if record("preconditioned", x, deadline, None):
+            return x + 10
         return low if preconditioned_lower else high
 
     monkeypatch.setattr(unfolding, "_minimize_with_torch", torch_stub)
@@ -673,12 +682,18 @@ def test_the_race_keeps_the_minimizer_that_got_further_in_torchs_time(monkeypatc
     def lagrangian(x):
         return (x * x).sum(), 2 * x
 
-    minimize, x = unfolding._faster_minimizer(None, lagrangian, torch.zeros(1), None)
-    assert torch.equal(x, low)
+    outer = time.perf_counter() + 60.0
+    minimize, x = unfolding._faster_minimizer(None, lagrangian, torch.zeros(1), outer)
+    race_torch, race_preconditioned, solve = calls
+    assert race_torch[4] == unfolding.RACE_ITERATIONS
+    assert 0.03 <= race_preconditioned[3] <= 0.2
+    assert solve[0] == ("preconditioned" if preconditioned_lower else "torch")
+    assert torch.equal(solve[1], low) and solve[2] == outer and solve[4] is None
+    assert torch.equal(x, low + 10)
     assert (minimize is torch_stub) != preconditioned_lower
-    assert 0.03 <= given[0] <= 0.2
+    calls.clear()
     unfolding._faster_minimizer(None, lagrangian, torch.zeros(1), time.perf_counter() + 0.01)
-    assert given[1] <= 0.0  # the outer deadline, passed during torch's run, binds
+    assert calls[1][3] <= 0.0  # the outer deadline, passed during torch's run, binds
 
 
 def _steps_to_certify(monkeypatch, problem, optimum, minimizer, max_steps):
